@@ -1,0 +1,5 @@
+"""``python -m tlbench``."""
+
+from tlbench.cli import main
+
+raise SystemExit(main())

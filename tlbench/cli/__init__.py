@@ -1,0 +1,79 @@
+"""The ``tlbench`` command line: one module per subcommand, each with ``add_arguments`` and ``run``.
+
+Every deliberate error (``TlbenchError``) and every argparse error becomes one line on stderr and exit
+code 2; a subcommand that is not implemented yet says so and exits 2 as well, never 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+from typing import NoReturn
+
+from tlbench.errors import TlbenchError
+
+__all__ = ["main", "COMMANDS"]
+
+#: Subcommand name -> module under ``tlbench.cli`` (imported lazily so ``--help`` stays fast).
+COMMANDS: dict[str, str] = {
+    "data": "tlbench.cli.data",
+    "classify": "tlbench.cli.classify",
+    "collect": "tlbench.cli.collect",
+    "train": "tlbench.cli.train",
+    "score": "tlbench.cli.score",
+    "leaderboard": "tlbench.cli.leaderboard",
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with a one-line error (no usage dump) and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def _load(name: str) -> ModuleType:
+    return importlib.import_module(COMMANDS[name])
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full parser with every subcommand registered."""
+    from tlbench import __version__
+
+    parser = _Parser(
+        prog="tlbench",
+        description="Train and evaluate LLMs on tool use (TL-Training: MAE, PKT, IRM).",
+    )
+    parser.add_argument("--version", action="version", version=f"tlbench {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in COMMANDS:
+        module = _load(name)
+        p = sub.add_parser(
+            name,
+            help=module.HELP,
+            description=module.__doc__,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        module.add_arguments(p)
+        p.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``tlbench`` console script; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    if not getattr(args, "command", None):
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return int(args._run(args) or 0)
+    except TlbenchError as exc:
+        print(f"tlbench {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"tlbench {args.command}: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,37 @@
+"""Small helpers shared by the subcommand modules."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from tlbench.errors import NotImplementedYet
+
+__all__ = ["add_data_dir", "resolve_data_dir", "not_implemented"]
+
+
+def add_data_dir(parser: argparse.ArgumentParser) -> None:
+    """The ``--data-dir`` option every data-reading command takes."""
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="benchmark data directory (default: $TLBENCH_DATA, else ~/.cache/tlbench/data)",
+    )
+
+
+def resolve_data_dir(value: Path | None) -> Path:
+    """``--data-dir``, else ``$TLBENCH_DATA``, else the user cache dir."""
+    if value is not None:
+        return Path(value).expanduser()
+    env = os.environ.get("TLBENCH_DATA")
+    if env:
+        return Path(env).expanduser()
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "tlbench" / "data"
+
+
+def not_implemented(command: str, milestone: str) -> int:
+    """Raise the standard 'not implemented yet' error (exit 2)."""
+    raise NotImplementedYet(f"'tlbench {command}' is not implemented yet ({milestone}).")

@@ -1,0 +1,21 @@
+"""Score a model or saved predictions on the benchmarks.
+
+Not implemented yet: the scoring milestone fills this command in. Until then it exits with code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from tlbench.cli._common import not_implemented
+
+HELP = "Score a model or saved predictions on the benchmarks."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """No options yet."""
+
+
+def run(args: argparse.Namespace) -> int:
+    """Always fails with the 'not implemented yet' message."""
+    return not_implemented("score", "the scoring milestone")

@@ -1,0 +1,1 @@
+"""tools_env package."""
