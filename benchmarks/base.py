@@ -1,0 +1,109 @@
+"""The benchmark interface: uniform items, one scorer per benchmark, one registry.
+
+Every benchmark module registers itself in ``BENCHMARKS`` under its names (``benchmarks/__init__.py``
+imports them lazily). A benchmark loads ``Item``s from the data dir, and scores one item's output into an
+``ItemScore``; aggregation (TS/PI/CF percentages, per-scenario breakdowns, bootstrap CIs) is shared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from tlbench.registry import Registry
+from tlbench.types import ToolCall, ToolDoc
+
+__all__ = ["Item", "ItemScore", "LoadReport", "Benchmark", "BENCHMARKS", "MODES"]
+
+MODES = ("upstream", "fixed")
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One benchmark item, the same shape for every benchmark.
+
+    ``messages`` are chat messages (``{"role": "system"|"user"|"assistant"|"function", "content": str}``) up
+    to the point where the model must answer. ``gold`` lists the acceptable answers; each answer is a tuple
+    of calls (more than one for parallel items). ``index`` is the item's position in its benchmark file.
+    """
+
+    id: str
+    index: int
+    benchmark: str
+    scenario: str
+    messages: tuple[Mapping[str, Any], ...]
+    tools: tuple[ToolDoc, ...]
+    gold: tuple[tuple[ToolCall, ...], ...] = ()
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ItemScore:
+    """The verdict on one item. ``correct`` is the item's headline verdict (CF, or exec for BFCL)."""
+
+    id: str
+    index: int
+    scenario: str
+    ts: bool
+    pi: bool
+    cf: bool
+    correct: bool
+    parsed: bool
+    exec: bool | None = None
+    calls: tuple[ToolCall, ...] = ()
+    categories: tuple[str, ...] = ()
+    detail: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The per-item record of ``tlbench score --json``."""
+        return {
+            "id": self.id,
+            "index": self.index,
+            "scenario": self.scenario,
+            "ts": self.ts,
+            "pi": self.pi,
+            "cf": self.cf,
+            "correct": self.correct,
+            "parsed": self.parsed,
+            "exec": self.exec,
+            "calls": [c.to_dict() for c in self.calls],
+            "categories": list(self.categories),
+            "detail": dict(self.detail),
+        }
+
+
+@dataclass(slots=True)
+class LoadReport:
+    """Problems met while loading (malformed upstream lines are reported with file:line and skipped)."""
+
+    warnings: list[str] = field(default_factory=list)
+
+    def warn(self, path: Path | str, line: int | None, message: str) -> None:
+        """Record one problem."""
+        where = f"{path}:{line}" if line is not None else str(path)
+        self.warnings.append(f"{where}: {message}")
+
+
+class Benchmark(Protocol):
+    """What every benchmark module provides."""
+
+    name: str
+    default_format: str
+
+    def load(self, data_dir: Path, report: LoadReport | None = None) -> list[Item]:
+        """Items in file order."""
+        ...
+
+    def score_item(self, item: Item, output: str, mode: str = "upstream", fmt: str | None = None) -> ItemScore:
+        """Score one raw model output for ``item``."""
+        ...
+
+
+BENCHMARKS: Registry[Benchmark] = Registry("benchmark")
+
+
+def item_ids(items: Sequence[Item]) -> list[str]:
+    """Ids in order (helper for prediction matching)."""
+    return [it.id for it in items]

@@ -1,0 +1,63 @@
+"""The contract between tools_env's environment core and its executors.
+
+An *executor* turns a validated ``ToolCall`` into a JSON-ready result, or raises one of the two exceptions
+below. It never builds a ``Feedback`` itself: the environment does that, with the category decided by the
+shared classifier (``tlbench.classify``), so every error category has one source of truth.
+
+::
+
+    ToolExecError              base class
+    ├── ToolCallFailed         the tool rejected or failed on the call (bad value, exception inside the tool)
+    │                          -> ErrorKind.TOOL_CALL_FAILURE
+    └── ToolUnstable           timeout, connection error, HTTP 5xx, truncated / garbled payload, not recorded
+                               -> ErrorKind.TOOL_INSTABILITY
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+from tlbench.types import Feedback, ToolCall, ToolDoc
+
+__all__ = ["CallContext", "Executor", "ToolExecError", "ToolCallFailed", "ToolUnstable"]
+
+
+class ToolExecError(Exception):
+    """Base class of the errors an executor may raise; ``str(exc)`` is the observation text."""
+
+
+class ToolCallFailed(ToolExecError):
+    """The tool failed on this call (ToolEyes shows ``str(e)`` of the exception as the observation)."""
+
+
+class ToolUnstable(ToolExecError):
+    """The tool could not be reached or answered garbage: the paper's 'tool instability'."""
+
+
+@dataclass(frozen=True, slots=True)
+class CallContext:
+    """What an executor may know about the call besides the call itself.
+
+    ``workdir`` is the episode's private directory (the only place file tools may touch); ``seed`` makes
+    simulators and fault injection reproducible; ``history`` holds the earlier (call, feedback) pairs of the
+    episode; ``item`` is the benchmark item's metadata (scripted user answers live there).
+    """
+
+    workdir: Path
+    seed: int = 0
+    history: tuple[tuple[ToolCall, Feedback], ...] = ()
+    item: Mapping[str, Any] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Executor(Protocol):
+    """Runs one call of a documented tool and returns a JSON-ready value, or raises ``ToolExecError``."""
+
+    name: str
+
+    def execute(self, call: ToolCall, doc: ToolDoc, ctx: CallContext) -> Any:
+        """Run ``call`` (already validated against ``doc``)."""
+        ...
