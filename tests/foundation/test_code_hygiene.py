@@ -1,0 +1,52 @@
+"""Guards on the code base itself: no eval/exec/pickle of untrusted data, no shell=True, no `vllm` folder."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGES = ("tlbench", "tools_env", "benchmarks", "training")
+
+
+def _product_files() -> list[Path]:
+    return [p for pkg in PACKAGES for p in sorted((ROOT / pkg).rglob("*.py"))]
+
+
+def _bad_calls(tree: ast.AST) -> list[str]:
+    found: list[str] = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+        if isinstance(func, ast.Name) and name in {"eval", "exec", "compile", "__import__"}:
+            found.append(f"{name}() at line {node.lineno}")
+        if isinstance(func, ast.Attribute) and name in {"loads", "load"}:
+            base = func.value
+            if isinstance(base, ast.Name) and base.id in {"pickle", "cPickle", "marshal", "dill"}:
+                found.append(f"{base.id}.{name}() at line {node.lineno}")
+        for kw in node.keywords:
+            if kw.arg == "shell" and isinstance(kw.value, ast.Constant) and kw.value.value is True:
+                found.append(f"shell=True at line {node.lineno}")
+    return found
+
+
+def test_product_code_has_no_eval_exec_pickle_or_shell() -> None:
+    problems = []
+    files = _product_files()
+    assert files, "no product files found"
+    for path in files:
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        problems += [f"{path.relative_to(ROOT)}: {p}" for p in _bad_calls(tree)]
+    assert not problems, "\n".join(problems)
+
+
+def test_the_guard_itself_catches_offenders() -> None:
+    src = "import pickle, subprocess\neval('1')\nexec('x=1')\npickle.loads(b'')\nsubprocess.run('ls', shell=True)\n"
+    assert len(_bad_calls(ast.parse(src))) == 4
+
+
+def test_no_folder_named_vllm_shadows_the_real_package() -> None:
+    assert not (ROOT / "vllm").exists()
+    assert not list(ROOT.glob("*/vllm/__init__.py"))
