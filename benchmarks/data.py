@@ -53,6 +53,8 @@ MANIFEST_PATH = Path(__file__).with_name("manifest.json")
 URL_ENV = "TLBENCH_DATA_URL"
 
 _CHUNK = 1 << 16
+#: Consecutive files failing with transient errors after which a transfer stops trying the rest.
+_GIVE_UP_AFTER = 3
 _HEX = frozenset("0123456789abcdef")
 
 Progress = Callable[[int], object]
@@ -331,6 +333,7 @@ def _atomic_write(entry: ManifestFile, target: Path, chunks: Iterable[bytes], pr
     written = 0
     try:
         digest = hashlib.sha256()
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; data files are meant to be shared read-only
         with os.fdopen(fd, "wb") as out:
             for chunk in chunks:
                 if not chunk:
@@ -386,6 +389,32 @@ def _progress_bar(total: int, enabled: bool, unit_label: str) -> Any:
     )
 
 
+def _transfer_one(
+    entry: ManifestFile,
+    data_dir: Path,
+    fetch: Callable[[ManifestFile], Iterable[bytes]],
+    progress: Progress,
+    *,
+    attempts: int,
+    backoff: float,
+    sleep: Callable[[float], object],
+) -> tuple[str | None, bool]:
+    """Transfer one file with retries: ``(None, False)`` on success, else ``(reason, transient)``."""
+    for attempt in range(attempts):
+        try:
+            _atomic_write(entry, entry.local(data_dir), fetch(entry), progress)
+            return None, False
+        except _TransferFailed as exc:
+            if exc.retry and attempt + 1 < attempts:
+                sleep(backoff * 2**attempt)
+                continue
+            tries = f" (after {attempt + 1} attempts)" if attempt else ""
+            return f"{exc}{tries}", exc.retry
+        except OSError as exc:
+            return f"cannot write: {exc.strerror or exc}", False
+    raise AssertionError("attempts must be >= 1")
+
+
 def _transfer_all(
     entries: Sequence[ManifestFile],
     data_dir: Path,
@@ -397,6 +426,11 @@ def _transfer_all(
     label: str,
     sleep: Callable[[float], object],
 ) -> TransferReport:
+    """Transfer every entry not already verified; give up early once the source looks unreachable.
+
+    After ``_GIVE_UP_AFTER`` consecutive files failed with transient errors (offline, server down), the
+    remaining files are reported as not attempted instead of each waiting through its own retries.
+    """
     report = TransferReport()
     todo = []
     for entry in entries:
@@ -404,23 +438,21 @@ def _transfer_all(
             report.skipped.append(entry.path)
         else:
             todo.append(entry)
+    transient_in_a_row = 0
     with _progress_bar(sum(e.size for e in todo), progress, label) as bar:
         for entry in todo:
-            for attempt in range(attempts):
-                try:
-                    _atomic_write(entry, entry.local(data_dir), fetch(entry), bar.update)
-                    report.done.append(entry.path)
-                    break
-                except _TransferFailed as exc:
-                    if exc.retry and attempt + 1 < attempts:
-                        sleep(backoff * 2**attempt)
-                        continue
-                    tries = f" (after {attempt + 1} attempts)" if attempt else ""
-                    report.failed.append((entry.path, f"{exc}{tries}"))
-                    break
-                except OSError as exc:
-                    report.failed.append((entry.path, f"cannot write: {exc.strerror or exc}"))
-                    break
+            if transient_in_a_row >= _GIVE_UP_AFTER:
+                why = f"not attempted: the previous {_GIVE_UP_AFTER} files failed with transient errors"
+                report.failed.append((entry.path, why))
+                continue
+            reason, transient = _transfer_one(
+                entry, data_dir, fetch, bar.update, attempts=attempts, backoff=backoff, sleep=sleep
+            )
+            if reason is None:
+                report.done.append(entry.path)
+            else:
+                report.failed.append((entry.path, reason))
+            transient_in_a_row = transient_in_a_row + 1 if transient else 0
     return report
 
 

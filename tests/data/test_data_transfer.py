@@ -86,10 +86,19 @@ def test_a_dropped_connection_is_retried(serve, shared_data: Path, tmp_path: Pat
         mirror.short_drops.add(REAL)
     waits: list[float] = []
     dest = tmp_path / "data"
-    report = pull(dest, ["toolalpaca"], base_url=mirror.base_url, retries=2, backoff=0.25, sleep=waits.append)
+    report = pull(
+        dest,
+        ["toolalpaca"],
+        base_url=mirror.base_url,
+        retries=2,
+        backoff=0.25,
+        sleep=waits.append,
+        progress=True,
+    )
     assert report.ok, report.failed
     assert mirror.requests[REAL] == 2 and waits == [0.25]
     assert _state(dest, REAL) is FileState.OK
+    assert (dest / REAL).stat().st_mode & 0o777 == 0o644
     _no_leftovers(dest)
 
 
@@ -118,10 +127,25 @@ def test_http_errors_retry_only_when_transient(serve, shared_data: Path, tmp_pat
     assert "HTTP 503" in failed["toolalpaca/LICENSE"] and mirror.requests["toolalpaca/LICENSE"] == 3
 
 
-def test_an_unreachable_server_is_reported_per_file(tmp_path: Path) -> None:
-    report = pull(tmp_path, ["toolalpaca"], base_url="http://127.0.0.1:9", retries=0, timeout=2)
-    assert len(report.failed) == 4 and "ConnectionError" in report.failed[0][1]
-    assert not list(tmp_path.rglob("*.json"))
+def test_an_unreachable_server_gives_up_after_three_files(tmp_path: Path) -> None:
+    waits: list[float] = []
+    report = pull(
+        tmp_path, ["rotbench"], base_url="http://127.0.0.1:9", retries=1, timeout=2, sleep=waits.append
+    )
+    assert len(report.failed) == 11 and not report.done
+    assert all("ConnectionError" in why for _, why in report.failed[:3])
+    assert all("not attempted" in why for _, why in report.failed[3:])
+    assert waits == [1.0, 1.0, 1.0]  # three files tried (with one retry each), then no more waiting
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]
+
+
+def test_final_errors_do_not_stop_the_other_files(serve, tmp_path: Path) -> None:
+    mirror = serve(tmp_path / "empty")  # every file is a 404
+    report = pull(
+        tmp_path / "data", ["toolalpaca"], base_url=mirror.base_url, retries=3, sleep=lambda s: None
+    )
+    assert len(report.failed) == 4 and all("HTTP 404" in why for _, why in report.failed)
+    assert sum(mirror.requests.values()) == 4
 
 
 class _InterruptedSession:
