@@ -665,7 +665,7 @@ _TOO_MANY_POS = re.compile(
 _QUOTED = re.compile(r"'([^'\n]{0,200})'")
 
 _INSTABILITY = re.compile(
-    r"timed? ?out|connection ?error|connection (?:refused|reset|aborted)|max retries exceeded"
+    r"timed? ?out(?![a-z])|connection ?error|connection (?:refused|reset|aborted)|max retries exceeded"
     r"|remote ?disconnected|remote end closed|name or service not known|temporary failure in name resolution"
     r"|failed to establish a new connection|\b5\d\d server error|\b50[234]\b|bad gateway|service unavailable"
     r"|gateway time|too many requests|\b429\b|rate.?limit|quota exceeded|ssl ?error|proxy ?error"
