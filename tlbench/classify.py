@@ -747,6 +747,7 @@ _UNEXPECTED = re.compile(
 _TOO_MANY_POS = re.compile(
     r"^(?:TypeError: )?([\w.]{0,200})\(\) takes \d+ positional arguments? but \d+ (?:was|were) given"
 )
+_JSONISH = re.compile(r"[\[{]\s*(?:[\"'\[{\]}\d-]|true|false|null|$)")  # "[Errno 111]" is not JSON
 _QUOTED = re.compile(r"'([^'\n]{0,200})'")
 
 _INSTABILITY = re.compile(
@@ -847,7 +848,7 @@ def classify_feedback_detail(feedback: str | Feedback | None) -> FeedbackDetail:
         return FeedbackDetail(ErrorKind.PARAMETER_HALLUCINATION, tool=m.group(1))
     if "\x00" in head or head.count("\ufffd") >= 3:
         return FeedbackDetail(ErrorKind.TOOL_INSTABILITY)  # garbled bytes
-    if head[:1] in "{[":
+    if _JSONISH.match(head):
         err = _payload_error_text(_load_payload(text))
         if err is None:
             return FeedbackDetail(ErrorKind.CORRECT)
