@@ -489,6 +489,8 @@ def _match_alternative(
     """One-to-one, order-free matching of predicted calls to the calls of one gold alternative."""
     if not alt:
         return [_extra_call(c, index, ()) for c in calls]
+    if len(calls) == 1 and len(alt) == 1:  # the common case: one call against one gold call
+        return [_with_gold_index(classify_call(calls[0], index, alt, wildcard=wildcard), 0)]
     table = [
         [_with_gold_index(classify_call(c, index, [g], wildcard=wildcard), j) for j, g in enumerate(alt)]
         for c in calls
