@@ -26,7 +26,8 @@ Decisions the paper leaves open (documented here, tested in ``tests/classify``):
   finish or ask-user call is free text and is not compared (as RoTBench's CF does); its keys are.
 * **Gold shapes.** ``gold`` for :func:`classify` is a list of alternatives, each a list of calls (parallel calls,
   matched order-free). A flat list of calls means "any one of these single calls" (RoTBench's answer lists).
-  An empty alternative means "no call expected": a final answer is then CORRECT, any call is WRONG_TOOL.
+  An empty alternative (``[[]]``) means "no call expected": a final answer is then CORRECT, any call is
+  WRONG_TOOL. ``None`` or an empty list means "no gold": documentation-only checks.
 * **Missing / extra calls.** A gold call left unmatched gives a ``CallVerdict(call=None, kinds=(WRONG_TOOL,))``;
   a predicted call left unmatched is WRONG_TOOL (or TOOL_HALLUCINATION when it is not documented). A final
   answer where the gold expects a call is therefore WRONG_TOOL.
@@ -593,7 +594,7 @@ def classify(
         return Verdict(kind=ErrorKind.UNPARSABLE, calls=(), parse=parse)
     calls = tuple(parse.calls) if parse is not None else tuple(result)  # type: ignore[arg-type]
     index = _doc_index(docs)
-    if gold is None:
+    if not gold:  # None or no alternatives at all: documentation-only checks
         verdicts = tuple(check_against_docs(c, index) for c in calls)
         return Verdict(kind=most_severe([v.kind for v in verdicts]), calls=verdicts, parse=parse)
     if not calls:
@@ -603,8 +604,6 @@ def classify(
     else:
         finish_is_correct_for_empty = False
     alts = _as_alternatives(gold)
-    if not alts:
-        alts = [[]]
     best: list[CallVerdict] | None = None
     for alt in alts:
         if not alt and finish_is_correct_for_empty:

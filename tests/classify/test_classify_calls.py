@@ -260,6 +260,9 @@ def test_final_answer_against_gold() -> None:
     assert classify(ParseResult(final_answer="x"), DOCS, [[]]).kind is E.CORRECT
     assert classify(ParseResult(final_answer="x"), DOCS, [GOLD]).kind is E.WRONG_TOOL
     assert classify([C("get_weather", city="Paris")], DOCS, [[]]).kind is E.WRONG_TOOL
+    assert (
+        classify([C("get_weather", city="Paris", zz=1)], DOCS, []).kind is E.PARAMETER_HALLUCINATION
+    )  # no gold
 
 
 def test_flat_gold_list_means_single_call_alternatives() -> None:
