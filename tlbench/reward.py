@@ -25,6 +25,7 @@ Decisions beyond the paper (documented, tested):
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -40,6 +41,8 @@ __all__ = [
     "irm_reward",
     "irm_reward_fn",
     "completion_text",
+    "verl_compute_score",
+    "openrlhf_reward_func",
 ]
 
 #: Reward of each headline kind (parameter kinds are resolved by :data:`PARAMETER_REWARDS`).
@@ -164,3 +167,37 @@ def irm_reward_fn(
         result = parse(completion_text(completion), str(fmt), list(docs))
         rewards.append(irm_reward(classify(result, docs, alts)))
     return rewards
+
+
+def verl_compute_score(
+    data_source: str, solution_str: str, ground_truth: Any, extra_info: Mapping[str, Any] | None = None
+) -> float:
+    """verl's ``compute_score`` hook: ``ground_truth`` is the gold; ``extra_info`` carries ``tools`` and
+    ``format`` (default ``react``). Same path as :func:`irm_reward_fn`."""
+    extra = extra_info if isinstance(extra_info, Mapping) else {}
+    fmt = extra.get("format") or "react"
+    return irm_reward_fn(None, [solution_str], tools=[extra.get("tools")], gold=[ground_truth], format=fmt)[0]
+
+
+def openrlhf_reward_func(queries: Sequence[str], prompts: Sequence[str], labels: Sequence[Any]) -> Any:
+    """OpenRLHF's remote ``reward_func(queries, prompts, labels)``: each query is prompt + response, each
+    label a JSON object (or dict) ``{"tools", "gold", "format"}``. Returns a float tensor."""
+    import torch
+
+    completions: list[str] = []
+    tools: list[Any] = []
+    gold: list[Any] = []
+    formats: list[Any] = []
+    for query, prompt, label in zip(queries, prompts, labels, strict=True):
+        completions.append(query[len(prompt) :] if query.startswith(prompt) else query)
+        if isinstance(label, str):
+            try:
+                label = json.loads(label)
+            except ValueError:
+                label = {}
+        label = label if isinstance(label, Mapping) else {}
+        tools.append(label.get("tools"))
+        gold.append(label.get("gold"))
+        formats.append(label.get("format") or "react")
+    rewards = irm_reward_fn(list(prompts), completions, tools=tools, gold=gold, format=formats)
+    return torch.tensor(rewards, dtype=torch.float32)

@@ -7,7 +7,15 @@ import json
 import pytest
 
 from tlbench.classify import classify
-from tlbench.reward import PARAMETER_REWARDS, call_reward, completion_text, irm_reward, irm_reward_fn
+from tlbench.reward import (
+    PARAMETER_REWARDS,
+    call_reward,
+    completion_text,
+    irm_reward,
+    irm_reward_fn,
+    openrlhf_reward_func,
+    verl_compute_score,
+)
 from tlbench.types import CallVerdict, ErrorKind, ParseFailure, ParseResult, ToolCall, ToolDoc, Verdict
 
 E = ErrorKind
@@ -163,3 +171,13 @@ def test_completion_text() -> None:
     }
     assert completion_text([msg]) == msg
     assert completion_text([]) == ""
+
+
+def test_verl_and_openrlhf_wrappers(fake_parse) -> None:
+    tools = [d.to_dict() for d in DOCS]
+    gold = json.dumps([{"name": "get_weather", "arguments": {"city": "Paris", "days": 3}}])
+    text = 'get_weather|{"city": "Paris"}'
+    assert verl_compute_score("tlbench", text, gold, {"tools": tools, "format": "glm"}) == -0.5
+    label = json.dumps({"tools": tools, "gold": gold, "format": "glm"})
+    out = openrlhf_reward_func(["P:" + text, "P:garbage"], ["P:", "P:"], [label, label])
+    assert out.tolist() == [-0.5, -2.0]
