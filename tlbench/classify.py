@@ -754,7 +754,7 @@ _QUOTED = re.compile(r"'([^'\n]{0,200})'")
 _INSTABILITY = re.compile(
     r"timed? ?out(?![a-z])|connection ?error|connection (?:refused|reset|aborted)|max retries exceeded"
     r"|remote ?disconnected|remote end closed|name or service not known|temporary failure in name resolution"
-    r"|failed to establish a new connection|\b5\d\d server error|\b50[234]\b|bad gateway|service unavailable"
+    r"|failed to establish a new connection|\b5\d\d server error|internal server error|http error 5\d\d|\b50[234]\b|bad gateway|service unavailable"
     r"|gateway time|too many requests|\b429\b|rate.?limit|quota exceeded|ssl ?error|proxy ?error"
     r"|chunked ?encoding ?error|incomplete ?read|expecting value: line 1 column 1 \(char 0\)"
     r"|not recorded|tool (?:is )?unavailable|temporarily unavailable|network is unreachable",
@@ -766,7 +766,7 @@ _FAILURE = re.compile(
     r"|must be (?:a |an )?(?:str|int|real number|integer|string|float|bytes)|index out of range|division by zero"
     r"|slice indices must be|referenced before assignment|can only concatenate|not enough values to unpack"
     r"|too many values to unpack|no such file or directory|\[errno \d+\]|traceback \(most recent call last\)"
-    r"|\b4\d\d client error|invalid api call|response error|does not match format|unconverted data remains"
+    r"|\b4\d\d client error|http error 4\d\d|invalid api call|response error|does not match format|unconverted data remains"
     r"|argument of type|takes no (?:keyword )?arguments|expected (?:str|string|int|bytes)"
     r"|^\s*(?:[a-z_][\w.]*\.)?[A-Z]\w*(?:Error|Exception)\b|^\s*error\b",
     re.IGNORECASE,

@@ -51,6 +51,7 @@ CASES = [
     ("list index out of range", E.TOOL_CALL_FAILURE),
     ("400 Client Error: Bad Request for url: https://x", E.TOOL_CALL_FAILURE),
     ("Invalid API call", E.TOOL_CALL_FAILURE),
+    ("HTTP Error 404: Not Found", E.TOOL_CALL_FAILURE),
     ("ValueError: bad date", E.TOOL_CALL_FAILURE),
     ('{"error": "No activity found with the specified parameters"}', E.TOOL_CALL_FAILURE),
     ('{"error": "Failed to query due to error in arguments"}', E.TOOL_CALL_FAILURE),
@@ -69,6 +70,7 @@ CASES = [
     ("HTTPSConnectionPool(host='x', port=443): Read timed out. (read timeout=10)", E.TOOL_INSTABILITY),
     ("[Errno 111] Connection refused", E.TOOL_INSTABILITY),
     ("503 Server Error: Service Unavailable for url: https://x", E.TOOL_INSTABILITY),
+    ("HTTP Error 500: Internal Server Error", E.TOOL_INSTABILITY),
     ("429 Client Error: Too Many Requests", E.TOOL_INSTABILITY),
     (
         '{"message":"You have exceeded the rate limit per minute for your plan, BASIC, by the API provider"}',
