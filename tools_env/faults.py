@@ -72,7 +72,7 @@ def fault_text(kind: str, tool: str, draw: int, payload: str = "") -> str:
         return (
             "('Connection broken: IncompleteRead("
             f"{cut} bytes read, {max(len(body) - cut, 1)} more expected)', IncompleteRead({cut} bytes read)) "
-            f"partial body: {body[:cut][:2000]}"
+            f"partial body: {body[:cut][:1500]}"  # short: the classifier reads long texts as observations
         )
     if kind == "garbled":
         body = (payload or '{"status": "success", "data": {}}')[:400]

@@ -160,7 +160,8 @@ class _Gen:
 
     def __init__(self, rng: random.Random, args: Mapping[str, Any], tool: str) -> None:
         self.rng = rng
-        self.args = {str(k).lower(): v for k, v in args.items()}
+        self.raw_args = {str(k): v for k, v in sorted(args.items(), key=lambda kv: str(kv[0]))}
+        self.args = {k.lower(): v for k, v in self.raw_args.items()}
         self.tool = tool
 
     def value(self, schema: Mapping[str, Any], key: str, depth: int) -> Any:
@@ -264,7 +265,7 @@ class _Gen:
                 rec["name"] = f"{topic} {self.word()}".strip()
             rec["score"] = round(self.rng.uniform(0.5, 1.0), 3)
             results.append(rec)
-        return {"query": dict(self.args), "count": len(results), "results": results}
+        return {"query": dict(self.raw_args), "count": len(results), "results": results}
 
     def word(self) -> str:
         return self.rng.choice(_WORDS)
