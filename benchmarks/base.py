@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from tlbench.registry import Registry
 from tlbench.types import ToolCall, ToolDoc
 
-__all__ = ["Item", "ItemScore", "LoadReport", "Benchmark", "BENCHMARKS", "MODES"]
+__all__ = ["Item", "ItemScore", "LoadReport", "Benchmark", "BENCHMARKS", "MODES", "missing_score"]
 
 MODES = ("upstream", "fixed")
 
@@ -87,7 +87,14 @@ class LoadReport:
 
 
 class Benchmark(Protocol):
-    """What every benchmark module provides."""
+    """What every benchmark module provides.
+
+    Optional extras, looked up with ``getattr`` by ``benchmarks.metrics`` and ``tlbench score``:
+    ``aggregate(scores, *, resamples, seed) -> benchmarks.metrics.Aggregate`` (a headline other than
+    TS/PI/CF), ``missing_score(item) -> ItemScore`` (the score of an item without prediction; default
+    :func:`missing_score`), and ``predictions_are_transcripts: bool`` (``--predictions`` holds episode
+    transcripts rather than ``{"output": ...}`` lines; ``score_transcript(item, record, mode)`` scores one).
+    """
 
     name: str
     default_format: str
@@ -96,12 +103,35 @@ class Benchmark(Protocol):
         """Items in file order."""
         ...
 
-    def score_item(self, item: Item, output: str, mode: str = "upstream", fmt: str | None = None) -> ItemScore:
+    def score_item(
+        self, item: Item, output: str, mode: str = "upstream", fmt: str | None = None
+    ) -> ItemScore:
         """Score one raw model output for ``item``."""
         ...
 
 
 BENCHMARKS: Registry[Benchmark] = Registry("benchmark")
+
+
+def missing_score(item: Item) -> ItemScore:
+    """The score of an item that has no prediction: wrong on every metric, ``detail["missing"]`` set.
+
+    ``exec`` is False when the item is executable offline (``metadata["executable"]`` is true), so a
+    missing BFCL item lowers exec accuracy too; None otherwise.
+    """
+    executable = item.metadata.get("executable")
+    return ItemScore(
+        id=item.id,
+        index=item.index,
+        scenario=item.scenario,
+        ts=False,
+        pi=False,
+        cf=False,
+        correct=False,
+        parsed=False,
+        exec=False if executable else None,
+        detail={"missing": True},
+    )
 
 
 def item_ids(items: Sequence[Item]) -> list[str]:

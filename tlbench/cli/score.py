@@ -1,21 +1,132 @@
-"""Score a model or saved predictions on the benchmarks.
+"""Score saved predictions on a benchmark.
 
-Not implemented yet: the scoring milestone fills this command in. Until then it exits with code 2.
+  tlbench score --predictions FILE --benchmark NAME [--mode upstream|fixed]
+                [--format react|json|python|qwen|llama3|glm|openai] [--json] [--out DIR] [--data-dir DIR]
+
+Names: toolalpaca-real, rotbench-{first,third}-{clean,slight,medium,heavy,union}, bfcl-v3-exec,
+bfcl-v3-exec-{simple,multiple,parallel,parallel-multiple}, tooleyes.
+
+FILE is JSON Lines ``{"index"?: int, "id"?: str, "output": str}``; ``index`` (position in the benchmark
+file) wins over ``id``; a line with neither is matched by its position. A missing item counts as wrong and
+is listed; a duplicate or unknown id/index, or a malformed line, is an error (file:line, exit 2). For
+``tooleyes`` FILE holds episode transcripts (see ``benchmarks/tooleyes.py``).
+
+``--json`` prints one object: ``summary`` (TS/PI/CF percentages with two decimals, ``parse_failure_rate``;
+``exec_accuracy`` for BFCL; DE/CE/VA for ToolEyes), ``per_scenario``, ``ci95`` (seeded bootstrap) and
+``items`` (per-item ``id``, ``index``, ``ts``, ``pi``, ``cf``, ``correct``, ``exec``, parsed ``calls``,
+classifier ``categories``). Without it a small table is printed. ``--out DIR`` writes
+``DIR/results.json`` (everything but the items) and ``DIR/items.jsonl``.
+``--model`` (generate then score) belongs to a later milestone: it exits 2.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
 
-from tlbench.cli._common import not_implemented
+from tlbench.cli._common import add_data_dir, resolve_data_dir
+from tlbench.errors import NotImplementedYet, UsageError
 
-HELP = "Score a model or saved predictions on the benchmarks."
+HELP = "Score saved predictions (JSONL) on a benchmark: TS/PI/CF, exec accuracy, DE/CE/VA, with 95% CIs."
+
+_FORMATS = ("react", "json", "python", "qwen", "llama3", "glm", "openai")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """No options yet."""
+    """The options of the contract in the module docstring."""
+    parser.add_argument("--predictions", type=Path, metavar="FILE", help="JSONL predictions or transcripts")
+    parser.add_argument("--benchmark", metavar="NAME", help="benchmark name, e.g. rotbench-first-clean")
+    parser.add_argument(
+        "--mode",
+        choices=("upstream", "fixed"),
+        default="upstream",
+        help="upstream: the official scorer, quirks included (default); fixed: quirks repaired",
+    )
+    parser.add_argument(
+        "--format",
+        dest="fmt",
+        choices=_FORMATS,
+        default=None,
+        help="output format of the predictions (default: the benchmark's own)",
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+    parser.add_argument("--out", type=Path, metavar="DIR", help="write results.json and items.jsonl here")
+    parser.add_argument(
+        "--model", metavar="MODEL", help="generate with MODEL, then score (not implemented yet)"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    parser.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples (default 1000)")
+    add_data_dir(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Always fails with the 'not implemented yet' message."""
-    return not_implemented("score", "the scoring milestone")
+    """Load, match, score, aggregate, report."""
+    if args.model is not None:
+        raise NotImplementedYet("'tlbench score --model' is not implemented yet (the generation milestone).")
+    if args.predictions is None or not args.benchmark:
+        raise UsageError("give --predictions FILE and --benchmark NAME")
+    if args.resamples < 1:
+        raise UsageError("--resamples must be >= 1")
+    from benchmarks.predictions import score_predictions
+
+    result = score_predictions(
+        args.benchmark,
+        args.predictions,
+        resolve_data_dir(args.data_dir),
+        mode=args.mode,
+        fmt=args.fmt,
+        resamples=args.resamples,
+        seed=args.seed,
+    )
+    for warning in result.get("load_warnings", []):
+        print(f"tlbench score: warning: {warning}", file=sys.stderr)
+    if args.out is not None:
+        _write_out(args.out, result)
+    if args.json:
+        json.dump(result, sys.stdout, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        print(_tables(result))
+    return 0
+
+
+def _write_out(out: Path, result: dict[str, Any]) -> None:
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        head = {k: v for k, v in result.items() if k != "items"}
+        (out / "results.json").write_text(json.dumps(head, ensure_ascii=False, indent=2) + "\n", "utf-8")
+        with open(out / "items.jsonl", "w", encoding="utf-8") as fh:
+            for record in result["items"]:
+                fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+    except OSError as exc:
+        raise UsageError(f"cannot write to {out}: {exc.strerror or exc}") from None
+
+
+def _fmt(value: Any) -> str:
+    return f"{value:.2f}" if isinstance(value, float) else str(value)
+
+
+def _tables(result: dict[str, Any]) -> str:
+    from tabulate import tabulate
+
+    summary = result["summary"]
+    ci = result.get("ci95", {})
+    head = f"{result['benchmark']} ({result['mode']} mode, {summary.get('n', 0)} items)"
+    rows = []
+    for key, value in summary.items():
+        interval = ci.get(key)
+        rows.append([key, _fmt(value), "" if interval is None else f"[{interval[0]:.2f}, {interval[1]:.2f}]"])
+    parts = [head, tabulate(rows, headers=["metric", "value", "95% CI"], tablefmt="simple")]
+    per = result.get("per_scenario") or {}
+    if per:
+        keys = [k for k in next(iter(per.values())) if k != "n"]
+        table = [[name, row.get("n", ""), *(_fmt(row.get(k, "")) for k in keys)] for name, row in per.items()]
+        parts.append(tabulate(table, headers=["scenario", "n", *keys], tablefmt="simple"))
+    missing = result.get("missing_ids") or []
+    if missing:
+        shown = ", ".join(missing[:20]) + (" ..." if len(missing) > 20 else "")
+        parts.append(f"missing predictions ({len(missing)}, counted as wrong): {shown}")
+    return "\n\n".join(parts)
