@@ -745,6 +745,9 @@ _MISSING = re.compile(
 _UNEXPECTED = re.compile(
     r"^(?:TypeError: )?([\w.]{0,200})\(\) got an unexpected keyword argument '([^'\n]{0,200})'"
 )
+_TYPE_MISMATCH = re.compile(
+    r"^(?:TypeError|ValueError): ([A-Za-z_][\w.]{0,200})\(\) argument '([^'\n]{0,200})' must be "
+)
 _TOO_MANY_POS = re.compile(
     r"^(?:TypeError: )?([\w.]{0,200})\(\) takes \d+ positional arguments? but \d+ (?:was|were) given"
 )
@@ -844,6 +847,9 @@ def classify_feedback_detail(feedback: str | Feedback | None) -> FeedbackDetail:
     m = _UNEXPECTED.match(head)
     if m:
         return FeedbackDetail(ErrorKind.PARAMETER_HALLUCINATION, tool=m.group(1), params=(m.group(2),))
+    m = _TYPE_MISMATCH.match(head)
+    if m:
+        return FeedbackDetail(ErrorKind.TYPE_MISMATCH, tool=m.group(1), params=(m.group(2),))
     m = _TOO_MANY_POS.match(head)
     if m:
         return FeedbackDetail(ErrorKind.PARAMETER_HALLUCINATION, tool=m.group(1))
@@ -878,6 +884,8 @@ def classify_feedback(feedback: str | Feedback | None) -> ErrorKind:
     * MISSING_PARAMETER: ``f() missing N required positional argument(s): 'p'``;
     * PARAMETER_HALLUCINATION: ``f() got an unexpected keyword argument 'p'``, ``takes N positional arguments
       but M were given``;
+    * TYPE_MISMATCH: tools_env's validation texts ``TypeError: f() argument 'p' must be integer, not str`` and
+      ``ValueError: f() argument 'p' must be one of [...], not 'x'``;
     * TOOL_INSTABILITY: timeouts, connection errors, HTTP 5xx/429, rate limits, "Max retries exceeded",
       "not recorded", garbled payloads (NUL bytes, replacement characters), an empty-body JSON decode error;
     * TOOL_CALL_FAILURE: other exception texts (``'<' not supported between instances ...``, ``Object of type

@@ -322,7 +322,7 @@ class Verdict:
 
     @property
     def kinds(self) -> tuple[ErrorKind, ...]:
-        """Every distinct category found in the turn, in severity order."""
+        """Every distinct category found in the turn, in order of appearance (each call's kinds by severity)."""
         seen: list[ErrorKind] = []
         for cv in self.calls:
             for k in cv.kinds:

@@ -676,7 +676,7 @@ class _Guard:
         if p == os.devnull:
             return True
         base = os.getcwd()
-        if isinstance(dir_fd, int):
+        if isinstance(dir_fd, int) and dir_fd >= 0:  # audit events pass -1 for "no dir_fd"
             try:
                 base = os.readlink(f"/proc/self/fd/{dir_fd}")
             except OSError:

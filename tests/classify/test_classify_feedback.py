@@ -138,3 +138,14 @@ def test_throughput_on_short_texts() -> None:
         classify_feedback(t)
     per_second = len(texts) / (time.perf_counter() - start)
     assert per_second > 20_000, per_second
+
+
+def test_tools_env_type_mismatch_texts_map_to_type_mismatch() -> None:
+    from tlbench.classify import classify_feedback_detail
+
+    d = classify_feedback_detail("TypeError: f() argument 'p' must be integer, not str")
+    assert d.kind is ErrorKind.TYPE_MISMATCH and d.tool == "f" and d.params == ("p",)
+    assert (
+        classify_feedback("ValueError: get_x() argument 'unit' must be one of ['c', 'f'], not 'k'")
+        is ErrorKind.TYPE_MISMATCH
+    )

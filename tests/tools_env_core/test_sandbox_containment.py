@@ -207,3 +207,20 @@ def test_pipelined_batch_with_misbehaving_calls_keeps_order(pool: SandboxPool) -
             assert not o.ok and not o.unstable
         else:
             assert o.ok and o.result == i + 1, (i, o)
+
+
+def test_guard_treats_negative_dir_fd_as_no_dir_fd(tmp_path) -> None:
+    """Audit events pass dir_fd=-1 when no descriptor is used: a path inside the root must stay allowed."""
+    from tools_env.sandbox import _Guard
+
+    guard = _Guard.__new__(_Guard)
+    guard.root = str(tmp_path.resolve())
+    import os
+
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        assert guard.inside("a/b.txt", -1)
+        assert not guard.inside("/etc/passwd", -1)
+    finally:
+        os.chdir(cwd)
