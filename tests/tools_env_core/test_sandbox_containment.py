@@ -224,3 +224,20 @@ def test_guard_treats_negative_dir_fd_as_no_dir_fd(tmp_path) -> None:
         assert not guard.inside("/etc/passwd", -1)
     finally:
         os.chdir(cwd)
+
+
+def test_write_file_into_a_subfolder_works_in_the_pool(tmp_path) -> None:
+    from tools_env.sandbox import SandboxPool
+
+    with SandboxPool(1) as pool:
+        out = pool.run(
+            "tools_env.impls.local:run_local_tool",
+            {
+                "name": "write_file",
+                "arguments": {"file_path": "a/b.txt", "text": "hi"},
+                "workdir": str(tmp_path),
+            },
+            workdir=str(tmp_path),
+        )
+    assert out.ok, out.error
+    assert (tmp_path / "a" / "b.txt").read_text() == "hi"
