@@ -147,7 +147,7 @@ def parse_action(text: object, repairs: Repairs = UPSTREAM, *, gold: bool = Fals
         return ReactAction(name=name, failure="bad_json")
     if isinstance(args, str):
         return ReactAction(name=name, arguments=args, failure="not_object")
-    if not gold and not args and not (repairs.empty_args and isinstance(args, dict)):
+    if not gold and not repairs.empty_args and not args:
         return ReactAction(name=name, arguments=args, failure="empty_args")
     if not isinstance(args, dict):
         return ReactAction(name=name, arguments=args, failure="not_object")  # upstream: AttributeError

@@ -30,7 +30,9 @@ from typing import Any
 from tlbench.cli._common import add_data_dir, resolve_data_dir
 from tlbench.errors import NotImplementedYet, UsageError
 
-HELP = "Score saved predictions (JSONL) on a benchmark: TS/PI/CF, exec accuracy, DE/CE/VA, with 95% CIs."
+HELP = (
+    "Score saved predictions (JSONL) on a benchmark: TS/PI/CF, exec accuracy, DE/CE/VA, with bootstrap CIs."
+)
 
 _FORMATS = ("react", "json", "python", "qwen", "llama3", "glm", "openai")
 
