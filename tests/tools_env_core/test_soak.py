@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import bad_tools
-from conftest import HERE, child_pids, open_fds
+from leak_probe import HERE, child_pids, open_fds
 
 from tools_env.sandbox import SandboxLimits, SandboxPool, SandboxRequest
 
