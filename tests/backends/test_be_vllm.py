@@ -1,0 +1,172 @@
+"""The vLLM adapter against vLLM's documented API, with a fake ``vllm`` module in ``sys.modules``.
+
+No file or folder named ``vllm`` is ever created: the fake lives only in memory for one test.
+"""
+
+from __future__ import annotations
+
+import importlib.machinery
+import sys
+import types
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tlbench.backends import create_backend, select_backend
+from tlbench.backends.base import GenConfig
+from tlbench.backends.vllm_backend import VLLMBackend, VLLMEngineArgs
+
+
+class FakeTokenizer:
+    bos_token = "<s>"
+
+    def __call__(self, text: str, add_special_tokens: bool = True) -> dict[str, list[int]]:
+        ids = [ord(c) for c in text]
+        return {"input_ids": ([1] if add_special_tokens else []) + ids}
+
+    def apply_chat_template(self, messages: list[dict], tools: Any = None, **kw: Any) -> str:
+        head = f"[tools:{len(tools)}]" if tools else ""
+        return head + "".join(f"<{m['role']}>{m['content']}" for m in messages) + "<assistant>"
+
+
+@dataclass
+class Completion:
+    text: str
+    token_ids: list[int]
+    finish_reason: str
+
+
+@dataclass
+class RequestOutput:
+    prompt_token_ids: list[int]
+    outputs: list[Completion] = field(default_factory=list)
+
+
+def make_fake_vllm(log: dict[str, Any], fail: bool = False) -> types.ModuleType:
+    mod = types.ModuleType("vllm")
+    mod.__spec__ = importlib.machinery.ModuleSpec("vllm", None)
+
+    class SamplingParams:
+        def __init__(self, **kw: Any) -> None:
+            log["sampling"] = kw
+            self.kw = kw
+
+    class LLM:
+        def __init__(self, model: str, **kw: Any) -> None:
+            log["model"] = model
+            log["engine"] = kw
+
+        def get_tokenizer(self) -> FakeTokenizer:
+            return FakeTokenizer()
+
+        def generate(
+            self, prompts: list[dict], sampling_params: SamplingParams, use_tqdm: bool = True
+        ) -> list:
+            log["prompts"] = prompts
+            log["use_tqdm"] = use_tqdm
+            if fail:
+                raise RuntimeError("CUDA out of memory")
+            outs = []
+            for p in prompts:
+                ids = p["prompt_token_ids"]
+                text = f"n={len(ids)} STOP more" if len(ids) % 2 else "short"
+                outs.append(
+                    RequestOutput(ids, [Completion(text, [7, 8, 9], "stop" if len(ids) % 2 else "length")])
+                )
+            return outs
+
+    mod.LLM = LLM
+    mod.SamplingParams = SamplingParams
+    return mod
+
+
+def test_engine_args_pass_through_and_generation(monkeypatch: pytest.MonkeyPatch) -> None:
+    log: dict[str, Any] = {}
+    monkeypatch.setitem(sys.modules, "vllm", make_fake_vllm(log))
+    args = VLLMEngineArgs(
+        tensor_parallel_size=4,
+        pipeline_parallel_size=2,
+        data_parallel_size=2,
+        gpu_memory_utilization=0.8,
+        enable_prefix_caching=True,
+        distributed_executor_backend="ray",
+        extra={"max_model_len": 4096},
+    )
+    b = VLLMBackend("/models/x", identity="abc", engine_args=args)
+    gens = b.generate(
+        ["<s>abc", "ab", [{"role": "user", "content": "hi"}]],
+        GenConfig(max_new_tokens=9, stop=("STOP",)),
+        tools=[None, None, [{"type": "function", "function": {"name": "f"}}]],
+    )
+    assert log["model"] == "/models/x"
+    assert log["engine"] == {
+        "tensor_parallel_size": 4,
+        "pipeline_parallel_size": 2,
+        "data_parallel_size": 2,
+        "gpu_memory_utilization": 0.8,
+        "enable_prefix_caching": True,
+        "distributed_executor_backend": "ray",
+        "dtype": "auto",
+        "seed": 0,
+        "max_model_len": 4096,
+    }
+    assert log["sampling"] == {"max_tokens": 9, "temperature": 0.0, "stop": ["STOP"]}
+    assert log["use_tqdm"] is False
+    # no double BOS for a prompt that already starts with it; chat goes through the template with tools
+    assert log["prompts"][0]["prompt_token_ids"] == [ord(c) for c in "<s>abc"]
+    assert log["prompts"][1]["prompt_token_ids"] == [1, ord("a"), ord("b")]
+    assert log["prompts"][2]["prompt_token_ids"][:9] == [ord(c) for c in "[tools:1]"]
+    assert gens[1].text == "n=3 " and gens[1].finish_reason == "stop"
+    assert gens[0].text == "short" and gens[0].finish_reason == "length"
+    assert gens[0].token_ids == (7, 8, 9) and gens[0].n_prompt_tokens == 6
+
+
+def test_sampling_params_when_sampling(monkeypatch: pytest.MonkeyPatch) -> None:
+    log: dict[str, Any] = {}
+    monkeypatch.setitem(sys.modules, "vllm", make_fake_vllm(log))
+    b = VLLMBackend("m", identity="i")
+    b.sampling_params(GenConfig(temperature=0.3, top_p=0.5, top_k=20, seed=3))
+    assert log["sampling"] == {"max_tokens": 512, "temperature": 0.3, "top_p": 0.5, "seed": 3, "top_k": 20}
+
+
+def test_engine_failure_becomes_error_records(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "vllm", make_fake_vllm({}, fail=True))
+    gens = VLLMBackend("m", identity="i").generate(["a", "b"], GenConfig())
+    assert [g.finish_reason for g in gens] == ["error", "error"]
+    assert "out of memory" in gens[0].error
+
+
+def test_missing_vllm_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tlbench.errors import UsageError
+
+    monkeypatch.setitem(sys.modules, "vllm", None)  # makes `import vllm` raise ImportError
+    with pytest.raises(UsageError, match="vllm"):
+        VLLMBackend("m", identity="i").engine()
+
+
+def test_auto_picks_vllm_only_with_a_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+
+    monkeypatch.setitem(sys.modules, "vllm", make_fake_vllm({}))
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert select_backend("auto") == "vllm"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert select_backend("auto") == "transformers"
+    assert select_backend("hf") == "transformers"
+
+
+def test_create_backend_splits_engine_args(monkeypatch: pytest.MonkeyPatch, tiny_model_dir: Path) -> None:
+    log: dict[str, Any] = {}
+    monkeypatch.setitem(sys.modules, "vllm", make_fake_vllm(log))
+    b = create_backend(
+        "vllm",
+        tiny_model_dir,
+        dtype="bfloat16",
+        engine_args={"tensor_parallel_size": 2, "enforce_eager": True},
+    )
+    assert isinstance(b, VLLMBackend)
+    b.engine()
+    assert log["engine"]["tensor_parallel_size"] == 2 and log["engine"]["enforce_eager"] is True
+    assert log["engine"]["dtype"] == "bfloat16"

