@@ -1,0 +1,90 @@
+"""``chat-template``: the model's own tokenizer template, ``tokenizer.apply_chat_template(tools=...)``.
+
+Use it for models whose template knows tools (Qwen2.5, Llama-3.1, Mistral, Hermes, ...). Messages are
+passed in the Hugging Face tool-use convention (assistant ``tool_calls`` with ``arguments`` as a dict,
+``tool`` role results). The paired parser is guessed from the template text: ``<tool_call>`` -> ``qwen``,
+``<|python_tag|>``/``ipython`` -> ``llama3``, ``<|observation|>`` -> ``glm``, otherwise ``json``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from tlbench.prompts.base import Msg, PromptFormat, openai_tool
+from tlbench.prompts.qwen25 import qwen_call
+from tlbench.types import ToolCall, ToolDoc
+
+__all__ = ["CHAT_TEMPLATE", "render_with_tokenizer", "template_parser", "template_call"]
+
+
+def _template_text(tokenizer: Any) -> str:
+    t = getattr(tokenizer, "chat_template", None)
+    if isinstance(t, dict):
+        t = t.get("tool_use") or t.get("default") or next(iter(t.values()), "")
+    return t if isinstance(t, str) else ""
+
+
+def template_parser(tokenizer: Any) -> str:
+    """The parser that reads what this template makes the model print."""
+    t = _template_text(tokenizer)
+    if "<tool_call>" in t:
+        return "qwen"
+    if "<|python_tag|>" in t or "ipython" in t:
+        return "llama3"
+    if "<|observation|>" in t:
+        return "glm"
+    return "json"
+
+
+def template_call(tokenizer: Any, call: ToolCall, thought: str = "") -> str:
+    """How a model with this template prints one call (matching :func:`template_parser`)."""
+    parser = template_parser(tokenizer)
+    if parser == "qwen":
+        return qwen_call(call, thought)
+    if parser == "llama3":
+        return json.dumps({"name": call.name, "parameters": dict(call.arguments)}, ensure_ascii=False)
+    if parser == "glm":
+        return f"{call.name}\n{json.dumps(dict(call.arguments), ensure_ascii=False)}"
+    return json.dumps({"name": call.name, "arguments": dict(call.arguments)}, ensure_ascii=False)
+
+
+def hf_messages(msgs: Sequence[Msg]) -> list[dict[str, Any]]:
+    """Messages in the Hugging Face tool-use convention."""
+    out: list[dict[str, Any]] = []
+    for m in msgs:
+        if m.role == "assistant" and m.calls:
+            calls = [
+                {"type": "function", "function": {"name": c.name, "arguments": dict(c.arguments)}}
+                for c in m.calls
+            ]
+            out.append({"role": "assistant", "content": m.content, "tool_calls": calls})
+        else:
+            out.append({"role": m.role, "content": m.content})
+    return out
+
+
+def render_with_tokenizer(
+    tokenizer: Any, msgs: Sequence[Msg], tools: Sequence[ToolDoc], add_generation_prompt: bool
+) -> str:
+    """``apply_chat_template`` (text, not ids) with the tools as OpenAI-style function schemas."""
+    if tokenizer is None or not _template_text(tokenizer):
+        raise ValueError("prompt format 'chat-template' needs a tokenizer that has a chat template")
+    kwargs: dict[str, Any] = {"tokenize": False, "add_generation_prompt": add_generation_prompt}
+    if tools:
+        kwargs["tools"] = [openai_tool(d) for d in tools]
+    return str(tokenizer.apply_chat_template(hf_messages(msgs), **kwargs))
+
+
+def _no_tokenizer(msgs: Sequence[Msg], tools: Sequence[ToolDoc], add_generation_prompt: bool) -> str:
+    raise ValueError("prompt format 'chat-template' needs a tokenizer (render(..., tokenizer=tok))")
+
+
+CHAT_TEMPLATE = PromptFormat(
+    name="chat-template",
+    parser="json",  # replaced per tokenizer by template_parser()
+    family="the tokenizer's own chat template (apply_chat_template(tools=...))",
+    render=_no_tokenizer,
+    call=qwen_call,
+)

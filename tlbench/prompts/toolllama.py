@@ -1,0 +1,100 @@
+"""ToolLLaMA-2 (ToolBench) templates: ReAct and AutoGPT (paper Appendix B), parser ``react``.
+
+Sources/assumptions: ToolLLaMA's conversation template ``tool-llama-single-round`` joins turns as
+``System: ...\\nUser: ...\\nAssistant: ...\\nFunction: ...\\nAssistant:`` and the model answers
+``Thought: ...\\nAction: <name>\\nAction Input: <JSON>``. RoTBench and ToolEyes run every model with the
+same ``System/User/Assistant/Function`` layout (rotbench_tooleyes.md §4), with a ReAct system prompt that
+lists the tools as JSON. The AutoGPT variant uses ToolBench's "You are AutoGPT ..." system instruction
+(written here from its published wording, lightly condensed) with the functions as JSON. When the
+messages already contain a system prompt (RoTBench/ToolEyes items carry one that lists the tools) it is
+used verbatim and the tools are not listed a second time.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from tlbench.prompts.base import Msg, PromptFormat, json_args, openai_tool
+from tlbench.types import ToolCall, ToolDoc
+
+__all__ = ["TOOLLLAMA_REACT", "TOOLLLAMA_AUTOGPT", "react_call"]
+
+REACT_SYSTEM = (
+    "You are a helpful assistant that can use tools. Answer the user's request by calling the tools below, "
+    "one call per turn, and call `finish` with the final answer when you are done.\n"
+    "Use exactly this format:\n"
+    "Thought: <your reasoning>\n"
+    "Action: <the tool name>\n"
+    "Action Input: <the arguments as a JSON object>\n\n"
+    "Available tools:\n{tools}"
+)
+
+AUTOGPT_SYSTEM = (
+    "You are AutoGPT, you can use many tools(functions) to do the following task.\n"
+    "First I will give you the task description, and your task start.\n"
+    "At each step, you need to give your thought to analyze the status now and what to do next, with a "
+    "function call to actually excute your step. Your output should follow this format:\n"
+    "Thought:\nAction\nAction Input:\n\n"
+    "After the call, you will get the call result, and you are now in a new state.\n"
+    "Then you will analyze your status now, then decide what to do next...\n"
+    "After many (Thought-call) pairs, you finally perform the task, then you can give your finial answer.\n"
+    "Remember:\n"
+    "1.the state change is irreversible, you can't go back to one of the former state.\n"
+    "2.All the thought is short, at most in 5 sentence.\n"
+    "3.You can do more then one trys, so if your plan is to continusly try some conditions, you can do one "
+    "of the conditions per try.\n"
+    "Let's Begin!\n"
+    "Task description: You should use functions to help handle the real time user querys. Remember:\n"
+    '1.ALWAYS call "Finish" function at the end of the task. And the final answer should contain enough '
+    "information to show to the user.\n"
+    "Specifically, you have access to the following APIs: {tools}"
+)
+
+_ROLE = {"system": "System", "user": "User", "assistant": "Assistant", "tool": "Function"}
+
+
+def react_call(call: ToolCall, thought: str = "") -> str:
+    """``Thought: ...\\nAction: name\\nAction Input: {json}`` (the Thought line always present)."""
+    return f"Thought: {thought.strip()}\nAction: {call.name}\nAction Input: {json_args(call)}"
+
+
+def _render(system_template: str) -> object:
+    def render(msgs: Sequence[Msg], tools: Sequence[ToolDoc], add_generation_prompt: bool) -> str:
+        given = [m.content for m in msgs if m.role == "system"]
+        if given:
+            system = "\n".join(given)
+        else:
+            tool_json = json.dumps([openai_tool(d)["function"] for d in tools], ensure_ascii=False)
+            system = system_template.format(tools=tool_json)
+        parts = [f"System: {system}"]
+        for m in msgs:
+            if m.role == "system":
+                continue
+            body = "\n".join(react_call(c, m.content if k == 0 else "") for k, c in enumerate(m.calls))
+            parts.append(f"{_ROLE[m.role]}: {body or m.content}")
+        text = "\n".join(parts)
+        return text + "\nAssistant:" if add_generation_prompt else text
+
+    return render
+
+
+TOOLLLAMA_REACT = PromptFormat(
+    name="toolllama-react",
+    parser="react",
+    family="ToolLLaMA-2 ReAct (ToolBench; RoTBench/ToolEyes layout)",
+    render=_render(REACT_SYSTEM),  # type: ignore[arg-type]
+    call=react_call,
+    stop=("\nFunction:", "\nUser:"),
+    eos=("</s>",),
+)
+
+TOOLLLAMA_AUTOGPT = PromptFormat(
+    name="toolllama-autogpt",
+    parser="react",
+    family="ToolLLaMA-2 AutoGPT (ToolBench DFSDT/CoT system prompt)",
+    render=_render(AUTOGPT_SYSTEM),  # type: ignore[arg-type]
+    call=react_call,
+    stop=("\nFunction:", "\nUser:"),
+    eos=("</s>",),
+)
