@@ -1,0 +1,137 @@
+"""Harness generation throughput vs raw ``model.generate`` on the same prompts (prints ONE JSON object).
+
+Default: the tiny random Llama of the backend tests (built here, no downloads), fp32 on CPU.
+``--model smollm2-135m`` (or any HF folder / GGUF) measures a real model instead.
+
+    python tests/perf/bench_generate.py [--model PATH] [--n 32] [--batch 8] [--new 32] [--dtype float32]
+
+Both sides use the same batch size and the same number of new tokens; the raw side pads each batch with
+the tokenizer (left) in the given order, the harness sorts by length and adds stop/EOS handling and
+decoding. Ratio = harness tokens/s / raw tokens/s (target >= 0.9).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def tiny_model_dir(out: Path) -> Path:
+    """Build the tests' tiny model (reuses tests/backends/conftest.py's builder)."""
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    spec = importlib.util.spec_from_file_location(
+        "be_conftest", Path(__file__).resolve().parents[1] / "backends" / "conftest.py"
+    )
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    tok = mod.build_tokenizer()
+    torch.manual_seed(0)
+    cfg = LlamaConfig(
+        vocab_size=len(tok), hidden_size=128, intermediate_size=256, num_hidden_layers=2, num_attention_heads=2,
+        num_key_value_heads=1, max_position_embeddings=512, tie_word_embeddings=True,
+        bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id,
+    )  # fmt: skip
+    LlamaForCausalLM(cfg).save_pretrained(out)
+    tok.save_pretrained(out)
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument(
+        "--model", default=None, help="HF folder, GGUF or built-in name (default: tiny random model)"
+    )
+    ap.add_argument("--n", type=int, default=32, help="number of prompts")
+    ap.add_argument("--batch", type=int, default=8, help="batch size")
+    ap.add_argument("--new", type=int, default=32, help="new tokens per prompt")
+    ap.add_argument("--dtype", default="float32")
+    ap.add_argument("--repeats", type=int, default=3)
+    args = ap.parse_args()
+
+    import torch
+
+    from tlbench.backends.base import GenConfig
+    from tlbench.backends.hf import HFBackend
+
+    tmp = tempfile.TemporaryDirectory()
+    t0 = time.perf_counter()
+    if args.model:
+        from tlbench.models import resolve_model
+
+        path = resolve_model(args.model).path
+    else:
+        path = tiny_model_dir(Path(tmp.name))
+    backend = HFBackend.from_pretrained(path, dtype=args.dtype, device="cpu", batch_size=args.batch)
+    load_s = time.perf_counter() - t0
+    model, tok = backend.model, backend.tokenizer
+    words = "the tool call returns weather data for the city and the user asks again".split()
+    prompts = [" ".join(words[: 3 + (i * 7) % len(words)] * (1 + i % 3)) for i in range(args.n)]
+    # never stop early on either side, so both generate exactly the same number of tokens
+    no_eos = {"eos_token_id": None}
+
+    def raw() -> int:
+        n = 0
+        for s in range(0, len(prompts), args.batch):
+            enc = tok(prompts[s : s + args.batch], return_tensors="pt", padding=True)
+            with torch.inference_mode():
+                out = model.generate(
+                    **enc, max_new_tokens=args.new, min_new_tokens=args.new, do_sample=False,
+                    pad_token_id=tok.pad_token_id, **no_eos,
+                )  # fmt: skip
+            n += (out.shape[1] - enc["input_ids"].shape[1]) * out.shape[0]
+        return n
+
+    def harness() -> int:
+        backend.eos_ids = frozenset()  # same rule as the raw side: no early stop
+        gens = backend.generate(prompts, GenConfig(max_new_tokens=args.new))
+        return sum(len(g.token_ids) for g in gens)
+
+    def best(fn) -> tuple[float, int]:  # noqa: ANN001
+        fn()  # warm-up
+        times, n = [], 0
+        for _ in range(args.repeats):
+            t = time.perf_counter()
+            n = fn()
+            times.append(time.perf_counter() - t)
+        return min(times), n
+
+    raw_s, raw_n = best(raw)
+    h_s, h_n = best(harness)
+    print(
+        json.dumps(
+            {
+                "bench": "generate",
+                "model": args.model or "tiny-random-llama(head_dim=64)",
+                "dtype": args.dtype,
+                "threads": torch.get_num_threads(),
+                "prompts": args.n,
+                "batch_size": args.batch,
+                "new_tokens": args.new,
+                "load_s": round(load_s, 3),
+                "raw_tokens": raw_n,
+                "raw_s": round(raw_s, 4),
+                "raw_tok_per_s": round(raw_n / raw_s, 1),
+                "harness_tokens": h_n,
+                "harness_s": round(h_s, 4),
+                "harness_tok_per_s": round(h_n / h_s, 1),
+                "ratio": round((h_n / h_s) / (raw_n / raw_s), 3),
+            }
+        )
+    )
+    tmp.cleanup()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
