@@ -122,4 +122,6 @@ def create_backend(
         )
     from tlbench.backends.hf import HFBackend
 
-    return HFBackend.from_pretrained(resolved.path, dtype=dtype, device=device, batch_size=batch_size)
+    return HFBackend.from_pretrained(
+        resolved.path, dtype=dtype, device=device, batch_size=batch_size, identity=resolved.identity
+    )

@@ -51,13 +51,20 @@ class HFBackend:
 
     @classmethod
     def from_pretrained(
-        cls, path: str | Path, *, dtype: str = "auto", device: str = "auto", batch_size: int = 16
+        cls,
+        path: str | Path,
+        *,
+        dtype: str = "auto",
+        device: str = "auto",
+        batch_size: int = 16,
+        identity: str | None = None,
     ) -> HFBackend:
-        """Load an HF folder (see :func:`tlbench.models.load_hf`) with its weights hash as identity."""
+        """Load an HF folder (see :func:`tlbench.models.load_hf`); identity defaults to its weights hash."""
         from tlbench.models import load_hf, model_identity
 
         model, tok = load_hf(path, dtype=dtype, device=device)
-        return cls(model, tok, identity=f"{model_identity(path)}:{model.dtype}", batch_size=batch_size)
+        ident = identity or model_identity(path)
+        return cls(model, tok, identity=f"{ident}:{model.dtype}", batch_size=batch_size)
 
     @property
     def identity(self) -> str:
