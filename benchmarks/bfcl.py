@@ -1,0 +1,601 @@
+"""BFCL-v3 executable categories (240 items): loader, execution check and TS/PI/CF scorer.
+
+Data (research note ``bfcl_toolalpaca.md`` §1): ``bfcl_v3_exec/BFCL_v3_exec_<category>.json`` (questions and
+docs, JSON Lines) with the gold in ``possible_answer/`` - the fixed data at gorilla ``d6b5fb8``, release
+``"d6b5fb8"`` (default) - or the paper-era files in ``v3_release_2024-09-20/`` with the gold inside each
+question line, release ``"v3-2024-09-20"``. The two differ in exec_parallel_multiple_30 (3 gold calls at
+the release, 2 later) and exec_parallel_10 (question text). Item ids are BFCL's (``exec_simple_0``);
+``index`` is the position in the benchmark (``bfcl-v3-exec`` concatenates simple, multiple, parallel,
+parallel_multiple); ``scenario`` is the category. Gold calls are Python call strings read with :mod:`ast`
+(never executed), positional arguments named by the doc's parameter order (exec_parallel_multiple_18's
+``calculate_mean([1,3,4,6,8])`` is the only one), constant arithmetic folded (``p=1/6``, ``500*500``).
+
+Per item two verdicts:
+
+``exec`` - BFCL's executable checker (§1.4), on the 134 items whose gold calls all use the 32 pure
+functions (``tools_env.impls.bfcl_exec``); None for the 106 items with a live-web call (those cannot be run
+offline; their headline ``correct`` falls back to CF, the argument comparison the note suggests, and
+``detail["fallback"]`` says so). A prediction passes when: the output decodes to calls; their number
+equals the gold count (exactly one for exec_simple); each gold call, in gold order, is matched greedily to
+the first unused predicted call whose execution result equals the gold call's result under Python ``==``
+(no numeric tolerance: ``1 == 1.0`` passes, ``"5"`` for ``5`` fails because the function raises, names
+are case-sensitive because an unknown name cannot run). A tuple result compares as a list.
+
+TS / PI / CF - the note's §1.7 scorer, cumulative, order-free and one-to-one for parallel items: TS = equal
+multisets of names; PI = equal multisets of (name, key set); CF = a perfect matching of calls with equal
+names, keys and values (numbers compared numerically with relative tolerance 1e-9, bools only with bools,
+``estimate_derivative`` lambda strings by their ``ast.dump``, tuples as lists). An optional parameter given
+with its documented ``default`` counts as omitted, on both sides.
+
+Two modes. ``upstream`` decodes the output as BFCL's prompting decoder does: strip backticks, newlines and
+spaces at both ends, wrap in ``[...]`` when missing, read the list with :mod:`ast`; keyword arguments only
+(a positional argument is *dropped*), a unary ``+`` is read as a minus; a bare call or a fence without
+language tag is accepted, a ``python`` tag or prose around the call is not. Other formats (``fmt`` other
+than ``python``) go through :func:`tlbench.parsers.parse`, as BFCL's FC models' tool calls do.
+
+``fixed`` repairs (counts: items whose verdict changes when the gold strings are scored verbatim as the
+prediction, over the 240 items; :func:`repair_counts` recomputes them):
+
+* ``positional``: positional arguments are named by the doc's parameter order. Changes 1 item
+  (exec_parallel_multiple_18: upstream PI/CF 0, fixed 1; it has a live call, so ``exec`` is None);
+* ``unary_plus``: ``+x`` is ``x``. Changes 0 items (no gold value is written with a unary plus);
+* ``fence_tag``: a fenced block with a language tag (```` ```python ````) and NexusRaven's ``Call:`` prefix
+  are accepted (the shared python parser). Changes 0 items;
+* ``exec_names``: a predicted call matches a gold call in the execution check only when the names are
+  equal too (upstream compares results alone, so ``calculate_density(mass=50, volume=1)`` would pass for
+  a gold ``calculate_electrostatic_potential_energy(charge=5, voltage=10)``). Changes 0 items;
+* ``undocumented_params``: a gold parameter missing from the item's docs (``price`` of ``book_room`` in
+  exec_multiple_45) is ignored in PI/CF, so a schema-faithful prediction can match. Changes 0 items with
+  gold predictions (1 item is affected: a prediction without ``price`` passes PI/CF there in fixed mode).
+
+In both modes the stale ``execution_result_type`` of exec_parallel_multiple_30 (3 entries for 2 gold calls at
+d6b5fb8) is paired with the calls by index and the extra entry ignored.
+
+Execution goes through :func:`execute` (in-process, guarded: the functions bound their inputs, every
+exception is a failed call). To run it in ``tools_env``'s sandbox pool instead, replace the body of
+:func:`execute` with a ``ToolEnv.execute(call)`` whose ``Feedback.ok``/``payload`` give ``ok``/``value``.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import math
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from benchmarks.base import MODES, Item, ItemScore, LoadReport
+from tlbench.errors import DataError, UsageError
+from tlbench.types import ParseFailure, ParseResult, ToolCall, ToolDoc
+from tools_env.impls.bfcl_exec import LIVE_FUNCTIONS, PURE_FUNCTIONS
+
+__all__ = [
+    "CATEGORIES",
+    "RELEASES",
+    "Repairs",
+    "UPSTREAM",
+    "FIXED",
+    "ExecOutcome",
+    "Bfcl",
+    "decode_upstream",
+    "parse_gold_call",
+    "execute",
+    "exec_check",
+    "match_calls",
+    "values_equal",
+    "repair_counts",
+    "BFCL_ALL",
+    "BFCL_SIMPLE",
+    "BFCL_MULTIPLE",
+    "BFCL_PARALLEL",
+    "BFCL_PARALLEL_MULTIPLE",
+]
+
+CATEGORIES = ("simple", "multiple", "parallel", "parallel_multiple")
+#: Release name -> folder under the data dir (and whether the gold is inside the question lines).
+RELEASES: Mapping[str, tuple[str, bool]] = {
+    "d6b5fb8": ("bfcl_v3_exec", False),
+    "v3-2024-09-20": ("bfcl_v3_exec/v3_release_2024-09-20", True),
+}
+#: Relative tolerance of numeric value comparison in CF (execution uses exact ``==``).
+REL_TOL = 1e-9
+_MAX_CALLS = 64
+_MAX_OUTPUT = 200_000
+
+
+@dataclass(frozen=True, slots=True)
+class Repairs:
+    """Which upstream quirks to repair (all off = ``upstream``, all on = ``fixed``)."""
+
+    positional: bool = False
+    unary_plus: bool = False
+    fence_tag: bool = False
+    exec_names: bool = False
+    undocumented_params: bool = False
+
+
+UPSTREAM = Repairs()
+FIXED = Repairs(True, True, True, True, True)
+
+
+def repairs_for(mode: str) -> Repairs:
+    """The repair set of a mode name; ``UsageError`` for an unknown mode."""
+    if mode == "upstream":
+        return UPSTREAM
+    if mode == "fixed":
+        return FIXED
+    raise UsageError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+
+
+# ------------------------------------------------------------------------------------------- decoding
+
+
+def _dotted(node: ast.expr) -> str | None:
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+def _calls_from_list(node: ast.expr, text: str, docs: Sequence[ToolDoc], repairs: Repairs) -> ParseResult:
+    """Calls of a ``[f(a=1), g(b=2)]`` AST (keyword arguments; positional ones per ``repairs``)."""
+    from tlbench.parsers._literal import literal_value
+    from tlbench.parsers._util import Failed
+
+    elts = node.elts if isinstance(node, ast.List | ast.Tuple) else [node]
+    if not elts:
+        return ParseResult(failure=ParseFailure("no_call", "empty call list", text[:200]))
+    if len(elts) > _MAX_CALLS:
+        return ParseResult(
+            failure=ParseFailure("too_many_calls", f"more than {_MAX_CALLS} calls", text[:200])
+        )
+    plus = "plus" if repairs.unary_plus else "minus"
+    by_name = {d.name: d for d in docs}
+    calls: list[ToolCall] = []
+    try:
+        for elt in elts:
+            name = _dotted(elt.func) if isinstance(elt, ast.Call) else None
+            if name is None or not isinstance(elt, ast.Call):
+                return ParseResult(failure=ParseFailure("not_call", "list element is not a call", text[:200]))
+            args: dict[str, Any] = {}
+            if repairs.positional and elt.args:
+                order = by_name[name].param_names if name in by_name else ()
+                for i, arg in enumerate(elt.args):
+                    args[order[i] if i < len(order) else f"_{i}"] = literal_value(arg, plus)
+            for kw in elt.keywords:
+                if kw.arg is None:
+                    return ParseResult(failure=ParseFailure("bad_call", "'**' unpacking", text[:200]))
+                args[kw.arg] = literal_value(kw.value, plus)
+            calls.append(ToolCall(name=name, arguments=args, raw=ast.get_source_segment(text, elt) or ""))
+    except Failed as exc:
+        return ParseResult(failure=exc.failure)
+    except (RecursionError, MemoryError):
+        return ParseResult(failure=ParseFailure("too_deep", "expression too complex", text[:200]))
+    return ParseResult(calls=tuple(calls))
+
+
+def decode_upstream(text: object, docs: Sequence[ToolDoc] = (), repairs: Repairs = UPSTREAM) -> ParseResult:
+    """BFCL's prompting decoder: strip ```` `\\n ```` at both ends, wrap in ``[...]``, read calls with ``ast``.
+
+    Never raises. With ``UPSTREAM`` positional arguments are dropped and ``+x`` reads as ``-x``.
+    """
+    if not isinstance(text, str):
+        return ParseResult(failure=ParseFailure("not_text", "output is not a string"))
+    if len(text) > _MAX_OUTPUT:
+        return ParseResult(failure=ParseFailure("too_long", f"output longer than {_MAX_OUTPUT} characters"))
+    body = text.strip("`\n ")
+    if not body.startswith("["):
+        body = "[" + body
+    if not body.endswith("]"):
+        body = body + "]"
+    try:
+        tree = ast.parse(body, mode="eval")
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+        return ParseResult(failure=ParseFailure("bad_syntax", str(exc)[:200], text[:200]))
+    return _calls_from_list(tree.body, body, docs, repairs)
+
+
+def parse_gold_call(text: str, docs: Sequence[ToolDoc]) -> ToolCall:
+    """One gold call string (positional arguments named by doc order); ``ValueError`` when unreadable."""
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as exc:
+        raise ValueError(f"gold call is not Python call syntax: {exc}") from None
+    result = _calls_from_list(tree.body, text.strip(), docs, FIXED)
+    if not result.ok or len(result.calls) != 1:
+        reason = result.failure.message if result.failure else "not one call"
+        raise ValueError(f"gold call unreadable: {reason}")
+    return result.calls[0]
+
+
+def _read_output(output: object, item: Item, repairs: Repairs, fmt: str | None) -> ParseResult:
+    docs = list(item.tools)
+    if fmt in (None, "python"):
+        if not repairs.fence_tag:
+            return decode_upstream(output, docs, repairs)
+        from tlbench.parsers.python_format import parse_python
+
+        if not isinstance(output, str):
+            return ParseResult(failure=ParseFailure("not_text", "output is not a string"))
+        return parse_python(
+            output,
+            docs,
+            positional="map" if repairs.positional else "drop",
+            unary_plus="plus" if repairs.unary_plus else "minus",
+        )
+    from tlbench.parsers import parse
+
+    try:
+        return parse(output, fmt, docs)
+    except NotImplementedError:
+        raise UsageError(f"the {fmt!r} parser is not available yet") from None
+
+
+# ------------------------------------------------------------------------------------------ execution
+
+
+@dataclass(frozen=True, slots=True)
+class ExecOutcome:
+    """The result of running one call: ``ok`` and ``value``, or ``error`` (the exception text)."""
+
+    ok: bool
+    value: Any = None
+    error: str = ""
+
+
+def execute(call: ToolCall) -> ExecOutcome:
+    """Run one call of a pure BFCL function in-process. Unknown or live names fail; exceptions are failures.
+
+    The single switch point to ``tools_env`` (see the module docstring). A tuple result becomes a list, as
+    upstream's checker converts it.
+    """
+    fn = PURE_FUNCTIONS.get(call.name)
+    if fn is None:
+        why = "needs a live web API" if call.name in LIVE_FUNCTIONS else "is not an executable BFCL function"
+        return ExecOutcome(False, error=f"{call.name!r} {why}")
+    try:
+        value = fn(**dict(call.arguments))
+    except Exception as exc:  # noqa: BLE001 - any failure of the tool is a failed call, never a crash
+        return ExecOutcome(False, error=f"{type(exc).__name__}: {str(exc)[:200]}")
+    if isinstance(value, tuple):
+        value = list(value)
+    return ExecOutcome(True, value)
+
+
+def _results_equal(a: Any, b: Any) -> bool:
+    try:
+        return bool(a == b)
+    except Exception:  # noqa: BLE001 - exotic values never crash the checker
+        return False
+
+
+def exec_check(
+    calls: Sequence[ToolCall], item: Item, repairs: Repairs = UPSTREAM
+) -> tuple[bool, dict[str, Any]]:
+    """BFCL's executable verdict for already-decoded ``calls`` on an executable ``item`` (§1.4)."""
+    gold = item.gold[0]
+    expected = item.metadata["expected"]
+    if not calls:
+        return False, {"exec_error": "no calls"}
+    if item.scenario == "simple" and len(calls) != 1:
+        return False, {"exec_error": f"exec_simple needs exactly 1 call, got {len(calls)}"}
+    if len(calls) != len(gold):
+        return False, {"exec_error": f"wrong number of calls: {len(calls)} for {len(gold)} gold"}
+    outcomes: dict[int, ExecOutcome] = {}
+    used: set[int] = set()
+    for i, g in enumerate(gold):
+        found = None
+        for j, call in enumerate(calls):
+            if j in used or (repairs.exec_names and call.name != g.name):
+                continue
+            out = outcomes.get(j)
+            if out is None:
+                out = outcomes[j] = execute(call)
+            if out.ok and _results_equal(out.value, expected[i]):
+                found = j
+                break
+        if found is None:
+            errors = [o.error for o in outcomes.values() if not o.ok]
+            return False, {"exec_error": f"no call gives gold {i}'s result", "exec_failures": errors[:4]}
+        used.add(found)
+    return True, {}
+
+
+# -------------------------------------------------------------------------------------------- TS/PI/CF
+
+
+def _lambda_dump(text: str) -> str | None:
+    s = text.strip()
+    if not s.startswith("lambda") or len(s) > 1000:
+        return None
+    try:
+        return ast.dump(ast.parse(s, mode="eval"))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+def values_equal(a: Any, b: Any, _depth: int = 0) -> bool:
+    """Parsed-value equality for CF: numbers numerically (rel. tol. 1e-9), bools only with bools, lambda
+    strings by syntax tree, lists element-wise (tuples as lists), dicts key-wise."""
+    if _depth > 100:
+        return False
+    if isinstance(a, bool) or isinstance(b, bool):
+        return isinstance(a, bool) and isinstance(b, bool) and a == b
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return a == b or math.isclose(a, b, rel_tol=REL_TOL, abs_tol=0.0)
+    if isinstance(a, str) and isinstance(b, str):
+        if a == b:
+            return True
+        da = _lambda_dump(a)
+        return da is not None and da == _lambda_dump(b)
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        return len(a) == len(b) and all(values_equal(x, y, _depth + 1) for x, y in zip(a, b, strict=True))
+    if isinstance(a, Mapping) and isinstance(b, Mapping):
+        return set(a) == set(b) and all(values_equal(a[k], b[k], _depth + 1) for k in a)
+    return a is None and b is None
+
+
+def _normalised(
+    call: ToolCall, docs: Mapping[str, ToolDoc], drop: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    """Arguments with documented defaults (given equal to the default) and ``drop`` keys removed."""
+    doc = docs.get(call.name)
+    out: dict[str, Any] = {}
+    for key, value in call.arguments.items():
+        if key in drop:
+            continue
+        if doc is not None and key not in doc.required and key in doc.defaults:
+            if values_equal(value, doc.defaults[key]):
+                continue
+        out[key] = value
+    return out
+
+
+def _perfect_matching(n: int, ok: Sequence[Sequence[bool]]) -> list[int] | None:
+    """A perfect matching (gold i -> pred match[i]) in an n x n compatibility table, or None (Kuhn)."""
+    owner = [-1] * n
+
+    def augment(i: int, seen: list[bool]) -> bool:
+        for j in range(n):
+            if ok[i][j] and not seen[j]:
+                seen[j] = True
+                if owner[j] < 0 or augment(owner[j], seen):
+                    owner[j] = i
+                    return True
+        return False
+
+    for i in range(n):
+        if not augment(i, [False] * n):
+            return None
+    match = [0] * n
+    for j, i in enumerate(owner):
+        match[i] = j
+    return match
+
+
+def match_calls(
+    pred: Sequence[ToolCall], gold: Sequence[ToolCall], docs: Sequence[ToolDoc], repairs: Repairs = UPSTREAM
+) -> tuple[bool, bool, bool, list[int] | None]:
+    """TS, PI, CF (cumulative) and the CF pairing ``gold i -> pred j``; order-free and one-to-one."""
+    index = {d.name: d for d in docs}
+    drop: set[str] = set()
+    if repairs.undocumented_params:
+        for g in gold:
+            doc = index.get(g.name)
+            drop.update(k for k in g.arguments if doc is not None and k not in doc.properties)
+    ts = len(pred) == len(gold) and Counter(c.name for c in pred) == Counter(c.name for c in gold)
+    if not ts:
+        return False, False, False, None
+    frozen_drop = frozenset(drop)
+    p_args = [_normalised(c, index, frozen_drop) for c in pred]
+    g_args = [_normalised(c, index, frozen_drop) for c in gold]
+    pi = Counter((c.name, frozenset(a)) for c, a in zip(pred, p_args, strict=True)) == Counter(
+        (c.name, frozenset(a)) for c, a in zip(gold, g_args, strict=True)
+    )
+    if not pi:
+        return True, False, False, None
+    table = [
+        [gc.name == pc.name and values_equal(ga, pa) for pc, pa in zip(pred, p_args, strict=True)]
+        for gc, ga in zip(gold, g_args, strict=True)
+    ]
+    match = _perfect_matching(len(gold), table)
+    return True, True, match is not None, match
+
+
+# -------------------------------------------------------------------------------------------- loading
+
+
+def _read_jsonl(path: Path, report: LoadReport) -> list[tuple[int, dict[str, Any]]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DataError(
+            "benchmark file not found (run 'tlbench data pull bfcl' or pass --data-dir)", path=str(path)
+        ) from None
+    except OSError as exc:
+        raise DataError(f"cannot read: {exc.strerror or exc}", path=str(path)) from None
+    rows = []
+    for n, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except ValueError as exc:
+            report.warn(path, n, f"skipped: not JSON ({exc})")
+            continue
+        if not isinstance(obj, dict) or not isinstance(obj.get("id"), str):
+            report.warn(path, n, "skipped: not an object with a string 'id'")
+            continue
+        rows.append((n, obj))
+    return rows
+
+
+@dataclass(frozen=True, slots=True)
+class Bfcl:
+    """BFCL-v3 exec over ``categories``, e.g. ``Bfcl("bfcl-v3-exec-simple", ("simple",))``."""
+
+    name: str
+    categories: tuple[str, ...] = CATEGORIES
+    release: str = "d6b5fb8"
+    default_format: str = "python"
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+    def load(self, data_dir: Path, report: LoadReport | None = None) -> list[Item]:
+        """Items in file order (categories in the order above); malformed lines reported with file:line."""
+        if self.release not in RELEASES:
+            raise UsageError(f"unknown BFCL release {self.release!r}; choose one of {', '.join(RELEASES)}")
+        folder, gold_inline = RELEASES[self.release]
+        report = report if report is not None else LoadReport()
+        items: list[Item] = []
+        for category in self.categories:
+            qpath = Path(data_dir) / folder / f"BFCL_v3_exec_{category}.json"
+            questions = _read_jsonl(qpath, report)
+            answers: dict[str, tuple[int, dict[str, Any]]] = {}
+            apath = qpath
+            if not gold_inline:
+                apath = Path(data_dir) / folder / "possible_answer" / qpath.name
+                answers = {obj["id"]: (n, obj) for n, obj in _read_jsonl(apath, report)}
+            for n, q in questions:
+                answer = q if gold_inline else answers.get(q["id"], (0, None))[1]
+                if answer is None:
+                    report.warn(qpath, n, f"{q['id']} skipped: no gold in {apath.name}")
+                    continue
+                try:
+                    items.append(self._item(len(items), category, q, answer))
+                except (ValueError, TypeError, KeyError) as exc:
+                    report.warn(qpath, n, f"{q['id']} skipped: {exc}")
+        return items
+
+    def _item(self, index: int, category: str, q: Mapping[str, Any], answer: Mapping[str, Any]) -> Item:
+        from tlbench.docs import docs_from_bfcl
+
+        turns = q["question"]
+        if not isinstance(turns, list) or not turns or not isinstance(turns[0], list):
+            raise ValueError("'question' must be a list of turns")
+        messages = tuple({"role": str(m["role"]), "content": str(m["content"])} for m in turns[0])
+        docs = docs_from_bfcl(q.get("function") or [])
+        gold_strings = answer["ground_truth"]
+        if not isinstance(gold_strings, list) or not gold_strings:
+            raise ValueError("'ground_truth' must be a non-empty list of call strings")
+        gold = tuple(parse_gold_call(str(g), docs) for g in gold_strings)
+        types = [str(t) for t in answer.get("execution_result_type") or []]
+        if len(types) < len(gold):
+            raise ValueError("fewer execution_result_type entries than gold calls")
+        names = {g.name for g in gold}
+        executable = names <= set(PURE_FUNCTIONS) and all(t == "exact_match" for t in types[: len(gold)])
+        expected: list[Any] = []
+        if executable:
+            for g in gold:
+                out = execute(g)
+                if not out.ok:
+                    raise ValueError(f"gold call {g.raw!r} does not run: {out.error}")
+                expected.append(out.value)
+        return Item(
+            id=str(q["id"]),
+            index=index,
+            benchmark=self.name,
+            scenario=category,
+            messages=messages,
+            tools=docs,
+            gold=(gold,),
+            metadata={
+                "release": self.release,
+                "gold_strings": tuple(str(g) for g in gold_strings),
+                "result_types": tuple(types[: len(gold)]),
+                "stale_result_types": len(types) > len(gold),
+                "executable": executable,
+                "live_functions": tuple(sorted(names & LIVE_FUNCTIONS)),
+                "expected": tuple(expected),
+            },
+        )
+
+    def gold_output(self, item: Item) -> str:
+        """The gold answer as a model would print it: BFCL's list syntax with the gold strings verbatim."""
+        return "[" + ", ".join(item.metadata["gold_strings"]) + "]"
+
+    def score_item(
+        self, item: Item, output: str, mode: str = "upstream", fmt: str | None = None
+    ) -> ItemScore:
+        """Exec verdict (executable items) and TS/PI/CF of one raw output; never raises on bad output."""
+        repairs = repairs_for(mode)
+        parse = _read_output(output, item, repairs, fmt)
+        calls = tuple(parse.calls) if parse.ok else ()
+        detail: dict[str, Any] = {"mode": mode}
+        if parse.failure is not None:
+            detail["failure"] = parse.failure.reason
+        elif not calls:
+            detail["failure"] = "no_call"
+        gold = item.gold[0]
+        ts, pi, cf, pairing = match_calls(calls, gold, item.tools, repairs)
+        detail["pairing"] = pairing
+        exec_ok: bool | None = None
+        if item.metadata.get("executable"):
+            exec_ok, extra = exec_check(calls, item, repairs)
+            detail.update(extra)
+        else:
+            detail["fallback"] = "argument comparison (CF): live-web functions " + ", ".join(
+                item.metadata.get("live_functions", ())
+            )
+        return ItemScore(
+            id=item.id,
+            index=item.index,
+            scenario=item.scenario,
+            ts=ts,
+            pi=pi,
+            cf=cf,
+            correct=exec_ok if exec_ok is not None else cf,
+            parsed=bool(calls),
+            exec=exec_ok,
+            calls=calls,
+            categories=_categories(parse, item),
+            detail=detail,
+        )
+
+
+def _categories(parse: ParseResult, item: Item) -> tuple[str, ...]:
+    """The shared classifier's categories (informational; never affects the verdicts)."""
+    from tlbench.classify import classify
+
+    verdict = classify(parse, item.tools, [list(alt) for alt in item.gold])
+    return tuple(k.value for k in verdict.kinds)
+
+
+def repair_counts(data_dir: Path, release: str = "d6b5fb8") -> dict[str, int]:
+    """For each fixed-mode repair alone: how many items' verdicts (ts, pi, cf, exec) change when the gold
+    strings are scored verbatim as the prediction (the counts quoted in the module docstring)."""
+    bench = Bfcl("bfcl-v3-exec", release=release)
+    items = bench.load(data_dir)
+    base = {it.id: bench.score_item(it, bench.gold_output(it), "upstream") for it in items}
+    out: dict[str, int] = {}
+    for name in (f.name for f in fields(Repairs)):
+        repairs = Repairs(**{name: True})
+        changed = 0
+        for it in items:
+            parse = _read_output(bench.gold_output(it), it, repairs, None)
+            calls = tuple(parse.calls) if parse.ok else ()
+            ts, pi, cf, _ = match_calls(calls, it.gold[0], it.tools, repairs)
+            ex = exec_check(calls, it, repairs)[0] if it.metadata["executable"] else None
+            b = base[it.id]
+            changed += (ts, pi, cf, ex) != (b.ts, b.pi, b.cf, b.exec)
+        out[name] = changed
+    return out
+
+
+def _make(category: str | None) -> Bfcl:
+    if category is None:
+        return Bfcl("bfcl-v3-exec")
+    return Bfcl(f"bfcl-v3-exec-{category.replace('_', '-')}", (category,))
+
+
+BFCL_ALL = _make(None)
+BFCL_SIMPLE = _make("simple")
+BFCL_MULTIPLE = _make("multiple")
+BFCL_PARALLEL = _make("parallel")
+BFCL_PARALLEL_MULTIPLE = _make("parallel_multiple")
