@@ -86,6 +86,7 @@ __all__ = [
     "exec_check",
     "match_calls",
     "values_equal",
+    "perfect_matching",
     "repair_counts",
     "BFCL_ALL",
     "BFCL_SIMPLE",
@@ -358,7 +359,7 @@ def _normalised(
     return out
 
 
-def _perfect_matching(n: int, ok: Sequence[Sequence[bool]]) -> list[int] | None:
+def perfect_matching(n: int, ok: Sequence[Sequence[bool]]) -> list[int] | None:
     """A perfect matching (gold i -> pred match[i]) in an n x n compatibility table, or None (Kuhn)."""
     owner = [-1] * n
 
@@ -405,7 +406,7 @@ def match_calls(
         [gc.name == pc.name and values_equal(ga, pa) for pc, pa in zip(pred, p_args, strict=True)]
         for gc, ga in zip(gold, g_args, strict=True)
     ]
-    match = _perfect_matching(len(gold), table)
+    match = perfect_matching(len(gold), table)
     return True, True, match is not None, match
 
 
