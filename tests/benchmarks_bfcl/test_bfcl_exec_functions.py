@@ -1,0 +1,134 @@
+"""The 32 pure BFCL functions: table completeness, known values, bounds, and no code execution."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from tools_env.impls import bfcl_exec as fx
+from tools_env.impls.bfcl_exec import LIVE_FUNCTIONS, PURE_FUNCTIONS
+
+
+def test_bfcl_tables_have_32_pure_and_19_live_disjoint() -> None:
+    assert len(PURE_FUNCTIONS) == 32
+    assert len(LIVE_FUNCTIONS) == 19
+    assert not set(PURE_FUNCTIONS) & LIVE_FUNCTIONS
+
+
+def test_bfcl_tables_cover_every_gold_function(bfcl_data_dir: Path) -> None:
+    names = set()
+    for path in (bfcl_data_dir / "bfcl_v3_exec" / "possible_answer").glob("BFCL_v3_exec_*.json"):
+        for line in path.read_text().splitlines():
+            for call in json.loads(line)["ground_truth"]:
+                names.add(call.split("(", 1)[0].strip())
+    assert names == set(PURE_FUNCTIONS) | LIVE_FUNCTIONS
+
+
+@pytest.mark.parametrize(
+    ("name", "kwargs", "expected"),
+    [
+        ("math_factorial", {"n": 7}, 5040),
+        ("math_gcd", {"a": 450, "b": 300}, 150),
+        ("math_lcm", {"a": 24, "b": 18}, 72),
+        ("get_prime_factors", {"number": 456}, [2, 2, 2, 3, 19]),
+        ("get_fibonacci_sequence", {"n": 6}, [0, 1, 1, 2, 3, 5]),
+        ("get_fibonacci_number", {"n": 15}, 610),
+        ("calculate_permutations", {"n": 10, "k": 3}, 720),
+        ("add_binary_numbers", {"a": "0011", "b": "1100"}, "1111"),
+        ("calculate_triangle_area", {"base": 500, "height": 300}, 75000),
+        ("calculate_mean", {"numbers": [35, 40, 45, 50, 55]}, 45),
+        ("sort_array", {"array": [5, 2, 9], "reverse": True}, [9, 5, 2]),
+        ("quadratic_roots", {"a": 3, "b": 7, "c": 2}, [-1 / 3, -2.0]),
+        ("polygon_area", {"vertices": [[0, 0], [4, 0], [4, 3]]}, 6.0),
+        ("maxPoints", {"points": [[1, 1], [2, 2], [3, 4], [5, 5]]}, 3),
+        ("get_distance", {"pointA": [0, 0], "pointB": [8, 15]}, 17.0),
+        ("mat_mul", {"matA": [[1, 2], [3, 4]], "matB": [[5, 6], [7, 8]]}, [[19, 22], [43, 50]]),
+        ("order_food", {"item": ["burger"], "quantity": [10], "price": [5]}, 50),
+        ("calculate_final_velocity", {"initial_velocity": 0, "acceleration": 9.8, "time": 12}, 9.8 * 12),
+        ("calculate_density", {"mass": 50, "volume": 10}, 5.0),
+        ("linear_regression", {"x": [1, 2, 3], "y": [4, 5, 6], "point": 10}, 13.0),
+    ],
+)
+def test_bfcl_function_known_value(name: str, kwargs: dict, expected: object) -> None:
+    out = PURE_FUNCTIONS[name](**kwargs)
+    if isinstance(expected, float):
+        assert math.isclose(out, expected, rel_tol=1e-12)
+    else:
+        assert out == expected
+
+
+def test_bfcl_binomial_and_derivative_values() -> None:
+    p = fx.calc_binomial_probability(n=20, k=5, p=0.6)
+    assert math.isclose(p, math.comb(20, 5) * 0.6**5 * 0.4**15, rel_tol=1e-12)
+    d = fx.estimate_derivative(function="lambda x: 3*x**2 + 2*x + 1", x=5)
+    assert abs(d - 32) < 1e-2  # forward difference with h = 1e-10
+
+
+def test_bfcl_mat_mul_truncates_like_zip_so_exec_parallel_31_gold_runs() -> None:
+    out = fx.mat_mul(matA=[[27, 28, 29, 30], [31, 32, 33, 34]], matB=[[35, 36, 37, 38], [39, 40, 41, 42]])
+    assert len(out) == 2 and len(out[0]) == 4
+    assert out[0][0] == 27 * 35 + 28 * 39
+
+
+def test_bfcl_int_as_float_runs_only_where_python_allows() -> None:
+    assert fx.math_gcd(a=450.0, b=300) == 150
+    with pytest.raises(TypeError):
+        fx.math_factorial(n=7.0)
+
+
+@pytest.mark.parametrize(
+    ("name", "kwargs"),
+    [
+        ("calculate_triangle_area", {"base": "500", "height": 300}),
+        ("calculate_density", {"mass": "50", "volume": 10}),
+        ("calc_binomial_probability", {"n": "20", "k": 5, "p": 0.6}),
+        ("calculate_mean", {"numbers": ["1", "2"]}),
+    ],
+)
+def test_bfcl_numbers_as_strings_raise(name: str, kwargs: dict) -> None:
+    with pytest.raises(TypeError):
+        PURE_FUNCTIONS[name](**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("name", "kwargs"),
+    [
+        ("math_factorial", {"n": 10**6}),
+        ("get_fibonacci_sequence", {"n": 10**7}),
+        ("get_prime_factors", {"number": 10**14 + 1}),
+        ("calculate_future_value", {"present_value": 1, "interest_rate": 1, "periods": 10**9}),
+        ("calculate_triangle_area", {"base": 10**20, "height": 1}),
+        ("calculate_mean", {"numbers": list(range(20_000))}),
+        ("add_binary_numbers", {"a": "1" * 10_000, "b": "1"}),
+    ],
+)
+def test_bfcl_bounds_refuse_huge_inputs_quickly(name: str, kwargs: dict) -> None:
+    with pytest.raises(ValueError):
+        PURE_FUNCTIONS[name](**kwargs)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "lambda x: __import__('os').system('true')",
+        "lambda x: x.__class__",
+        "lambda x: open('/etc/passwd')",
+        "x**2",
+        "lambda x, y: x",
+        "lambda x: x ** 10 ** 10",
+        "(" * 500 + "lambda x: x",
+    ],
+)
+def test_bfcl_estimate_derivative_never_executes_code(source: str) -> None:
+    with pytest.raises(ValueError):
+        fx.estimate_derivative(function=source, x=1)
+
+
+def test_bfcl_estimate_derivative_accepts_spacing_and_math_calls() -> None:
+    a = fx.estimate_derivative(function="lambda x:x**2", x=5)
+    b = fx.estimate_derivative(function="lambda x : x ** 2", x=5)
+    assert a == b
+    assert abs(fx.estimate_derivative(function="lambda t: math.sin(t)", x=0) - 1) < 1e-3
