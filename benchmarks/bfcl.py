@@ -32,6 +32,9 @@ spaces at both ends, wrap in ``[...]`` when missing, read the list with :mod:`as
 (a positional argument is *dropped*), a unary ``+`` is read as a minus; a bare call or a fence without
 language tag is accepted, a ``python`` tag or prose around the call is not. Other formats (``fmt`` other
 than ``python``) go through :func:`tlbench.parsers.parse`, as BFCL's FC models' tool calls do.
+Not reproduced: upstream reads a bare name as a value (``f(a=x)``) as the string ``"x"``; here only
+``true``/``false``/``null`` (as JSON values) and ``True``/``False``/``None`` are accepted, other names are a
+decode failure (no gold value is a bare name).
 
 ``fixed`` repairs (counts: items whose verdict changes when the gold strings are scored verbatim as the
 prediction, over the 240 items; :func:`repair_counts` recomputes them):
