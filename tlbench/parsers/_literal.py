@@ -20,7 +20,7 @@ import operator
 from collections.abc import Callable
 from typing import Any, Literal
 
-from tlbench.parsers._util import MAX_DEPTH, Failed, max_depth
+from tlbench.parsers._util import MAX_DEPTH, Failed, gc_paused, max_depth
 
 __all__ = ["literal_value", "parse_literal", "UnaryPlus"]
 
@@ -120,7 +120,8 @@ def parse_literal(text: str, unary_plus: UnaryPlus = "plus") -> Any:
     if max_depth(text) > MAX_DEPTH:
         raise Failed("too_deep", f"more than {MAX_DEPTH} nested brackets", text)
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        with gc_paused(len(text)):
+            tree = ast.parse(text.strip(), mode="eval")
     except (SyntaxError, ValueError) as exc:  # ValueError: NUL bytes in source
         raise Failed("bad_syntax", str(exc)[:200], text) from None
     except (RecursionError, MemoryError):

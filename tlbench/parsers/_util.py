@@ -16,7 +16,9 @@ Limits (documented, applied by :func:`guarded` to every public parser):
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import gc
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -40,6 +42,7 @@ __all__ = [
     "call_from_obj",
     "looks_like_call",
     "doc_for",
+    "gc_paused",
     "arguments_from",
     "result_from_calls",
     "finish_answer",
@@ -117,6 +120,29 @@ def guarded(allow_mapping: bool = False) -> Callable[[F], F]:
         return wrapper  # type: ignore[return-value]
 
     return deco
+
+
+#: Above this many characters, :func:`gc_paused` suspends the cyclic garbage collector.
+GC_PAUSE_CHARS = 65_536
+
+
+@contextlib.contextmanager
+def gc_paused(size: int) -> Iterator[None]:
+    """Suspend the cyclic GC while ``ast.parse`` builds a large tree.
+
+    Why: building hundreds of thousands of AST nodes triggers repeated full collections that make parsing
+    super-linear (measured: 0.08 s -> 0.64 s for 0.25 -> 1 MB of calls; linear with the GC paused). AST
+    nodes hold no reference cycles, so reference counting frees them. Only done for large inputs, and the
+    previous GC state is always restored.
+    """
+    if size < GC_PAUSE_CHARS or not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def scan_balanced(text: str, start: int, python: bool = False) -> Span:

@@ -18,7 +18,8 @@ Choices (documented contract):
   ``"drop"`` ignores them (BFCL's upstream decoder), ``"error"`` fails with ``"positional"``.
 * ``unary_plus="minus"`` reproduces BFCL's upstream decoder, which decodes ``+x`` as ``-x``.
 * Text that is not a call attempt (it does not start with ``[`` or ``name(`` - no space - after the prefixes above) is a
-  final answer; a ``Final Answer:`` line is one too. A call attempt that does not parse is
+  final answer (unless it parses as Python code containing a call: ``x = f()`` is ``"not_call"``); a
+  ``Final Answer:`` line is one too. A call attempt that does not parse is
   ``ParseFailure("bad_syntax")``; an empty list ``[]`` is ``ParseFailure("no_call")``.
 * Calls whose callee is not a plain dotted name (``__import__('os').system(...)``, ``f()()``), ``*args``,
   ``**kwargs`` and non-literal values (names, nested calls, string arithmetic) are ``ParseFailure``.
@@ -37,6 +38,7 @@ from tlbench.parsers._util import (
     Failed,
     doc_for,
     fail,
+    gc_paused,
     guarded,
     max_depth,
     result_from_calls,
@@ -157,6 +159,13 @@ def parse_python(
     unary_plus: UnaryPlus = "plus",
 ) -> ParseResult:
     """Parse call-syntax output (see the module docstring for shapes and choices). Never raises."""
+    with gc_paused(len(text)):  # the whole AST walk, not only ast.parse: see gc_paused
+        return _parse(text, docs, positional, unary_plus)
+
+
+def _parse(
+    text: str, docs: Sequence[ToolDoc] | None, positional: Positional, unary_plus: UnaryPlus
+) -> ParseResult:
     stripped = text.strip()
     if stripped.startswith("Final Answer:"):
         return ParseResult(final_answer=stripped[len("Final Answer:") :].strip())
@@ -178,7 +187,7 @@ def parse_python(
             nodes.append(value)
         elif isinstance(value, ast.List | ast.Tuple) and all(isinstance(e, ast.Call) for e in value.elts):
             nodes.extend(e for e in value.elts if isinstance(e, ast.Call))
-        elif attempt:
+        elif attempt or any(isinstance(n, ast.Call) for n in ast.walk(stmt)):
             return fail("not_call", f"a {type(stmt).__name__} statement is not a tool call", body)
         else:
             return ParseResult(final_answer=stripped)
