@@ -54,14 +54,15 @@ prediction, over the 240 items; :func:`repair_counts` recomputes them):
 In both modes the stale ``execution_result_type`` of exec_parallel_multiple_30 (3 entries for 2 gold calls at
 d6b5fb8) is paired with the calls by index and the extra entry ignored.
 
-Execution goes through :func:`execute` (in-process, guarded: the functions bound their inputs, every
-exception is a failed call). To run it in ``tools_env``'s sandbox pool instead, replace the body of
-:func:`execute` with a ``ToolEnv.execute(call)`` whose ``Feedback.ok``/``payload`` give ``ok``/``value``.
+Execution goes through :func:`execute`: each call runs in ``tools_env``'s sandbox pool (a worker process with
+resource limits and a time-out; the functions also bound their inputs), so a call that hangs, crashes or
+exhausts memory is a failed call, never a stuck or crashed scorer.
 """
 
 from __future__ import annotations
 
 import ast
+import atexit
 import json
 import math
 from collections import Counter
@@ -73,7 +74,9 @@ from typing import Any
 from benchmarks.base import MODES, Item, ItemScore, LoadReport
 from tlbench.errors import DataError, UsageError
 from tlbench.types import ParseFailure, ParseResult, ToolCall, ToolDoc
+from tools_env.env import ToolEnv
 from tools_env.impls.bfcl_exec import LIVE_FUNCTIONS, PURE_FUNCTIONS
+from tools_env.registry import ToolRegistry
 
 __all__ = [
     "CATEGORIES",
@@ -255,22 +258,34 @@ class ExecOutcome:
 
 
 def execute(call: ToolCall) -> ExecOutcome:
-    """Run one call of a pure BFCL function in-process. Unknown or live names fail; exceptions are failures.
+    """Run one call of a pure BFCL function in ``tools_env``'s sandbox pool. Unknown or live names fail;
+    exceptions, time-outs and crashes are failed calls.
 
-    The single switch point to ``tools_env`` (see the module docstring). A tuple result becomes a list, as
-    upstream's checker converts it.
+    Upstream runs the call as given (no schema validation), so the environment is asked not to validate. A
+    tuple result arrives as a list (JSON), which is what upstream's checker converts it to.
     """
-    fn = PURE_FUNCTIONS.get(call.name)
-    if fn is None:
+    if call.name not in PURE_FUNCTIONS:
         why = "needs a live web API" if call.name in LIVE_FUNCTIONS else "is not an executable BFCL function"
         return ExecOutcome(False, error=f"{call.name!r} {why}")
-    try:
-        value = fn(**dict(call.arguments))
-    except Exception as exc:  # noqa: BLE001 - any failure of the tool is a failed call, never a crash
-        return ExecOutcome(False, error=f"{type(exc).__name__}: {str(exc)[:200]}")
-    if isinstance(value, tuple):
-        value = list(value)
-    return ExecOutcome(True, value)
+    feedback = _exec_env().execute(call, validate=False)
+    if feedback.ok:
+        return ExecOutcome(True, feedback.payload)
+    return ExecOutcome(False, error=feedback.text[:200])
+
+
+_ENV: list[ToolEnv] = []
+
+
+def _exec_env() -> ToolEnv:
+    """The process-wide environment of the BFCL functions (sandboxed targets), made on first use."""
+    if not _ENV:
+        registry = ToolRegistry()
+        for name in PURE_FUNCTIONS:
+            registry.add(ToolDoc(name), target=f"tools_env.impls.bfcl_exec:{name}")
+        env = ToolEnv(registry, pool_size=1)
+        atexit.register(env.close)
+        _ENV.append(env)
+    return _ENV[0]
 
 
 def _results_equal(a: Any, b: Any) -> bool:

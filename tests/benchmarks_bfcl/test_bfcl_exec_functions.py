@@ -132,3 +132,21 @@ def test_bfcl_estimate_derivative_accepts_spacing_and_math_calls() -> None:
     b = fx.estimate_derivative(function="lambda x : x ** 2", x=5)
     assert a == b
     assert abs(fx.estimate_derivative(function="lambda t: math.sin(t)", x=0) - 1) < 1e-3
+
+
+def test_scorer_executes_in_the_tools_env_sandbox_pool() -> None:
+    """benchmarks.bfcl.execute runs calls in a tools_env worker process, not in the scorer's process."""
+    import os
+
+    from benchmarks import bfcl
+    from tlbench.types import ToolCall
+
+    ok = bfcl.execute(ToolCall("math_factorial", {"n": 5}))
+    assert ok.ok and ok.value == 120
+    pool = bfcl._exec_env().pool
+    pids = pool.worker_pids
+    assert pids and os.getpid() not in pids
+    bad = bfcl.execute(ToolCall("math_factorial", {"x": 5}))
+    assert not bad.ok and "unexpected keyword argument 'x'" in bad.error
+    live = bfcl.execute(ToolCall("get_weather_data", {}))
+    assert not live.ok and "live web API" in live.error
