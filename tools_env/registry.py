@@ -62,6 +62,7 @@ EXECUTORS.add("replay", "tools_env.replay:ReplayExecutor")
 EXECUTORS.add("record", "tools_env.replay:RecordingExecutor")
 EXECUTORS.add("live", "tools_env.live_http:LiveHttpExecutor", "live_http")
 EXECUTORS.add("faults", "tools_env.faults:FaultInjector")
+EXECUTORS.add("code", "tools_env.os_sandbox:CodeExecutor")  # python/bash tools, bubblewrap only
 
 #: Keyword-only parameters filled from the call context, never from the model (same set as the local tools).
 CONTEXT_PARAMS = frozenset({"workdir", "seed", "today"})
