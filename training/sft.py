@@ -1,0 +1,326 @@
+"""Supervised stage of TL-Training: trajectories -> token ids, labels and per-token loss weights -> trainer.
+
+A trajectory is rendered in the model's prompt format (:func:`tlbench.prompts.render`) turn by turn: the
+text before each assistant message is context (weight 0), the assistant message itself is a target. MAE
+(:mod:`training.mae`) zeroes erroneous targets; PKT (:mod:`training.pkt`) up-weights key tokens of tool
+names. When a turn carries the exact ``token_ids`` its backend generated, those ids are the target (we
+train on what was generated); otherwise the target text is tokenized.
+
+One trajectory becomes one sequence when the format renders prefixes consistently (the rendering of the
+first n messages is a prefix of the rendering of more); otherwise each target turn becomes its own sample
+(prefix + that turn), which gives the same gradient as masking.
+
+:class:`WeightedSFTTrainer` is ``trl.SFTTrainer`` whose loss is ``sum(w * ce) / sum(w)`` over label
+tokens (``norm="token"``, batch-global: equal to trl's stock loss when every weight is 1) or the mean of
+per-sample weighted means (``norm="sample"``, the reference code's per-sequence normalisation).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from tlbench.errors import UsageError
+from training.mae import turn_targets
+from training.pkt import token_spans, turn_weights
+
+__all__ = [
+    "Example",
+    "BuildStats",
+    "build_examples",
+    "WeightedCollator",
+    "weighted_loss",
+    "make_trainer_class",
+]
+
+IGNORE = -100
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    """One training sequence: ids, labels (-100 = no loss) and per-token loss weights."""
+
+    input_ids: tuple[int, ...]
+    labels: tuple[int, ...]
+    loss_weights: tuple[float, ...]
+    record_id: str
+
+    def as_row(self) -> dict[str, Any]:
+        """The dataset row the trainer consumes."""
+        return {
+            "input_ids": list(self.input_ids),
+            "labels": list(self.labels),
+            "loss_weights": list(self.loss_weights),
+        }
+
+
+@dataclass(slots=True)
+class BuildStats:
+    """What :func:`build_examples` did, for the CLI summary and the model card."""
+
+    records: int = 0
+    turns: int = 0
+    trained_turns: int = 0
+    masked: Counter[str] = field(default_factory=Counter)
+    key_tokens: int = 0
+    target_tokens: int = 0
+    used_token_ids: int = 0
+    token_id_mismatch: int = 0
+    truncated: int = 0
+    per_turn_fallback: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "records": self.records,
+            "turns": self.turns,
+            "trained_turns": self.trained_turns,
+            "masked_turns": dict(self.masked),
+            "key_tokens": self.key_tokens,
+            "target_tokens": self.target_tokens,
+            "used_token_ids": self.used_token_ids,
+            "token_id_mismatch": self.token_id_mismatch,
+            "truncated": self.truncated,
+            "per_turn_fallback": self.per_turn_fallback,
+            "skipped": dict(self.skipped),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class _Piece:
+    ids: tuple[int, ...]
+    weights: tuple[float, ...]  # 0 for context; >0 for trained targets
+    target: bool
+
+
+def _render(fmt: str, messages: Sequence[Mapping[str, Any]], tools: Any, tokenizer: Any, gen: bool) -> str:
+    from tlbench.prompts import render
+
+    out = render(fmt, messages, tools or None, tokenizer=tokenizer, add_generation_prompt=gen)
+    if not isinstance(out, str):
+        raise UsageError(f"prompt format {fmt!r} renders chat messages, not text; train with a text format")
+    return out
+
+
+def _context_ids(tokenizer: Any, text: str, first: bool) -> tuple[int, ...]:
+    return tuple(tokenizer(text, add_special_tokens=first)["input_ids"]) if text else ()
+
+
+def _target_piece(
+    tokenizer: Any,
+    text: str,
+    turn: Any,
+    candidates: Sequence[str],
+    *,
+    pkt: bool,
+    w_max: float,
+    stats: BuildStats,
+) -> _Piece:
+    """The target tokens of one assistant turn (generated ids when they match the text) and weights."""
+    ids: list[int] | None = None
+    if turn.token_ids:
+        gen = list(turn.token_ids)
+        decoded = tokenizer.decode(gen, skip_special_tokens=False, clean_up_tokenization_spaces=False)
+        if decoded and text.startswith(decoded):
+            rest = text[len(decoded) :]
+            ids = gen + (list(tokenizer(rest, add_special_tokens=False)["input_ids"]) if rest else [])
+            stats.used_token_ids += 1
+        else:
+            stats.token_id_mismatch += 1
+    if pkt and turn.train:
+        called = [str(c.get("name")) for c in turn.calls]
+        tok_ids, weights, keys = turn_weights(tokenizer, text, ids, called, candidates, w_max)
+        stats.key_tokens += len(keys)
+    else:
+        tok_ids = ids if ids is not None else token_spans(tokenizer, text)[0]
+        weights = [1.0] * len(tok_ids)
+    if not turn.train:
+        weights = [0.0] * len(tok_ids)
+    else:
+        stats.target_tokens += len(tok_ids)
+    return _Piece(tuple(tok_ids), tuple(weights), True)
+
+
+def _pieces_to_example(
+    pieces: Sequence[_Piece], record_id: str, max_length: int, stats: BuildStats
+) -> Example | None:
+    ids: list[int] = []
+    labels: list[int] = []
+    weights: list[float] = []
+    for p in pieces:
+        ids += p.ids
+        for t, w in zip(p.ids, p.weights, strict=True):
+            labels.append(t if (p.target and w > 0) else IGNORE)
+            weights.append(w if p.target else 0.0)
+    if len(ids) > max_length:
+        stats.truncated += 1
+        ids, labels, weights = ids[:max_length], labels[:max_length], weights[:max_length]
+    # the first token is never predicted: a label there would be dropped by the shift anyway
+    if not any(lbl != IGNORE for lbl in labels[1:]):
+        stats.skipped["no trainable target within max_length"] += 1
+        return None
+    return Example(tuple(ids), tuple(labels), tuple(weights), record_id)
+
+
+def _tool_names(tools: Any) -> list[str]:
+    names: list[str] = []
+    for t in tools or []:
+        if isinstance(t, Mapping):
+            fn = t.get("function") if isinstance(t.get("function"), Mapping) else t
+            if fn.get("name"):
+                names.append(str(fn["name"]))
+    return names
+
+
+def build_examples(
+    records: Iterable[Mapping[str, Any]],
+    tokenizer: Any,
+    fmt: str,
+    *,
+    mae: bool,
+    pkt: bool,
+    w_max: float = 9.0,
+    max_length: int = 2048,
+) -> tuple[list[Example], BuildStats]:
+    """Turn trajectory records (docs/formats.md dicts) into weighted training sequences."""
+    stats = BuildStats()
+    examples: list[Example] = []
+    for n, record in enumerate(records):
+        stats.records += 1
+        rid = str(record.get("id", n))
+        messages = list(record.get("messages") or [])
+        tools = record.get("tools") or []
+        candidates = _tool_names(tools)
+        targets = turn_targets(record, mae=mae)
+        stats.turns += len(targets)
+        for t in targets:
+            if t.train:
+                stats.trained_turns += 1
+            else:
+                stats.masked[t.category] += 1
+        if not any(t.train for t in targets):
+            stats.skipped["no trainable turn"] += 1
+            continue
+        try:
+            rendered = [
+                (
+                    _render(fmt, messages[: t.message_index], tools, tokenizer, True),
+                    _render(fmt, messages[: t.message_index + 1], tools, tokenizer, False),
+                )
+                for t in targets
+            ]
+        except (ValueError, TypeError, KeyError) as exc:
+            stats.skipped[f"unrenderable: {type(exc).__name__}"] += 1
+            continue
+        consistent = all(full.startswith(prompt) for prompt, full in rendered) and all(
+            rendered[k + 1][0].startswith(rendered[k][1]) for k in range(len(rendered) - 1)
+        )
+        if consistent:
+            pieces: list[_Piece] = []
+            prev = ""
+            for t, (prompt, full) in zip(targets, rendered, strict=True):
+                ctx = _context_ids(tokenizer, prompt[len(prev) :], first=not pieces)
+                pieces.append(_Piece(ctx, (0.0,) * len(ctx), False))
+                pieces.append(
+                    _target_piece(
+                        tokenizer, full[len(prompt) :], t, candidates, pkt=pkt, w_max=w_max, stats=stats
+                    )
+                )
+                prev = full
+            ex = _pieces_to_example(pieces, rid, max_length, stats)
+            if ex is not None:
+                examples.append(ex)
+            continue
+        stats.per_turn_fallback += 1
+        for t, (prompt, full) in zip(targets, rendered, strict=True):
+            if not t.train:
+                continue
+            if not full.startswith(prompt):
+                stats.skipped["turn rendering does not extend its prompt"] += 1
+                continue
+            ctx = _context_ids(tokenizer, prompt, first=True)
+            tgt = _target_piece(
+                tokenizer, full[len(prompt) :], t, candidates, pkt=pkt, w_max=w_max, stats=stats
+            )
+            ex = _pieces_to_example([_Piece(ctx, (0.0,) * len(ctx), False), tgt], rid, max_length, stats)
+            if ex is not None:
+                examples.append(ex)
+    return examples, stats
+
+
+class WeightedCollator:
+    """Right-pads ``input_ids`` (pad id), ``labels`` (-100), ``loss_weights`` (0) and builds the mask."""
+
+    def __init__(self, pad_token_id: int) -> None:
+        self.pad_token_id = int(pad_token_id)
+
+    def __call__(self, rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+        import torch
+
+        n = max(len(r["input_ids"]) for r in rows)
+        ids, labels, weights, mask = [], [], [], []
+        for r in rows:
+            k = n - len(r["input_ids"])
+            ids.append(list(r["input_ids"]) + [self.pad_token_id] * k)
+            labels.append(list(r["labels"]) + [IGNORE] * k)
+            weights.append([float(w) for w in r["loss_weights"]] + [0.0] * k)
+            mask.append([1] * len(r["input_ids"]) + [0] * k)
+        return {
+            "input_ids": torch.tensor(ids, dtype=torch.long),
+            "attention_mask": torch.tensor(mask, dtype=torch.long),
+            "labels": torch.tensor(labels, dtype=torch.long),
+            "loss_weights": torch.tensor(weights, dtype=torch.float32),
+        }
+
+
+def weighted_loss(logits: Any, labels: Any, weights: Any, norm: str = "token") -> Any:
+    """Shifted weighted cross-entropy: ``sum(w * ce) / sum(w)`` over label tokens.
+
+    ``norm="token"`` normalises over the whole batch (equals the stock mean CE when all weights are 1);
+    ``norm="sample"`` takes each sequence's weighted mean, then the mean over sequences.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    lg = logits[:, :-1].float()
+    tgt = labels[:, 1:]
+    w = weights[:, 1:].to(lg.dtype)
+    nll = F.cross_entropy(lg.reshape(-1, lg.size(-1)), tgt.reshape(-1), ignore_index=IGNORE, reduction="none")
+    nll = nll.view_as(tgt)
+    m = (tgt != IGNORE).to(lg.dtype)
+    wm = w * m
+    if norm == "sample":
+        per = (nll * wm).sum(dim=1) / wm.sum(dim=1).clamp(min=1e-8)
+        has = (wm.sum(dim=1) > 0).to(lg.dtype)
+        return (per * has).sum() / has.sum().clamp(min=1.0)
+    return (nll * wm).sum() / torch.clamp(wm.sum(), min=1e-8)
+
+
+def make_trainer_class(norm: str = "token") -> type:
+    """A ``trl.SFTTrainer`` subclass whose ``compute_loss`` applies the ``loss_weights`` column."""
+    from trl import SFTTrainer
+
+    class WeightedSFTTrainer(SFTTrainer):
+        """SFTTrainer with per-token loss weights (PKT) and zero-weight turns (MAE)."""
+
+        loss_norm = norm
+
+        def compute_loss(  # type: ignore[override]
+            self,
+            model: Any,
+            inputs: dict[str, Any],
+            return_outputs: bool = False,
+            num_items_in_batch: Any = None,
+        ) -> Any:
+            weights = inputs.pop("loss_weights")
+            labels = inputs.pop("labels")
+            out = model(
+                input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"], use_cache=False
+            )
+            loss = weighted_loss(out.logits, labels, weights, self.loss_norm)
+            return (loss, out) if return_outputs else loss
+
+    return WeightedSFTTrainer
