@@ -1,0 +1,227 @@
+"""Error breakdown of a run (the paper's Table 1 / Figure 3) and RoTBench robustness curves.
+
+The categories are the shared classifier's, already stored per item in ``items.jsonl`` (``categories``);
+nothing here re-decides whether an item is wrong. Two Table 1 sub-types are not stored and are derived
+with the same classifier (:func:`tlbench.classify.classify`) from the item's parsed ``calls`` and its gold:
+
+* wrong tool: ``first_token`` (the name differs from the closest gold name from its first token) or
+  ``shared_prefix`` (:class:`tlbench.types.WrongToolKind`);
+* content error: ``synonym`` (the differing values are equal after the classifier's normalisation: case,
+  whitespace, Unicode form, numeric strings) or ``other``.
+
+Gold and tool docs come from the benchmark data when it can be loaded (``--data-dir``/``$TLBENCH_DATA``),
+else from the item's own ``gold`` key (``--model`` runs write it) with name-only docs; an item with
+neither is counted under ``unknown``.
+
+Units: single-turn benchmarks count *items* (an item with several problems counts once under each);
+episode benchmarks (ToolEyes) count *call attempts*, one category per attempt, which also gives the
+execution categories (tool call failure, instability, other).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tlbench.report.compare import EPISODE_BENCHMARKS
+from tlbench.report.runs import Run
+
+__all__ = ["CATEGORY_ROWS", "Breakdown", "breakdown", "analyze_run", "robustness", "ROBUSTNESS_LEVELS"]
+
+#: Rows of the breakdown table: key and label (sub-types indented under their parent).
+CATEGORY_ROWS: tuple[tuple[str, str], ...] = (
+    ("missing", "no prediction (missing)"),
+    ("unparsable", "format error (unparsable)"),
+    ("tool_hallucination", "tool hallucination"),
+    ("wrong_tool", "wrong tool"),
+    ("wrong_tool:first_token", "  first token differs"),
+    ("wrong_tool:shared_prefix", "  shared prefix"),
+    ("wrong_tool:unknown", "  sub-type unknown (no gold)"),
+    ("parameter_hallucination", "parameter hallucination"),
+    ("missing_parameter", "missing parameter"),
+    ("redundant_parameter", "redundant parameter"),
+    ("type_mismatch", "type mismatch"),
+    ("content_error", "content error"),
+    ("content_error:synonym", "  synonym (equal after normalising)"),
+    ("content_error:other", "  other content"),
+    ("content_error:unknown", "  sub-type unknown (no gold)"),
+    ("tool_call_failure", "tool call failure"),
+    ("tool_instability", "tool instability"),
+    ("other", "other execution error"),
+)
+
+#: RoTBench noise levels of the robustness curve, in order.
+ROBUSTNESS_LEVELS = ("clean", "slight", "medium", "heavy", "union")
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """Category counts of one benchmark of one run; ``unit`` is ``items`` or ``call attempts``."""
+
+    run: str
+    benchmark: str
+    unit: str
+    n: int
+    errors: int
+    counts: Mapping[str, int] = field(default_factory=dict)
+
+    def share(self, key: str) -> float:
+        """``100 * count / n`` (two decimals)."""
+        return round(100.0 * self.counts.get(key, 0) / self.n, 2) if self.n else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "run": self.run,
+            "benchmark": self.benchmark,
+            "unit": self.unit,
+            "n": self.n,
+            "errors": self.errors,
+            "counts": dict(self.counts),
+            "percent": {k: self.share(k) for k in self.counts},
+        }
+
+
+def _calls(value: Any) -> list[Any]:
+    from tlbench.types import ToolCall
+
+    out = []
+    for raw in value or ():
+        try:
+            out.append(ToolCall.from_dict(raw))
+        except (KeyError, ValueError, TypeError, AttributeError):
+            continue
+    return out
+
+
+def _record_gold(record: Mapping[str, Any], benchmark: str) -> list[list[Any]] | None:
+    from tlbench.classify import gold_alternatives
+
+    gold = record.get("gold")
+    if gold is None:
+        return None
+    if benchmark.startswith("bfcl") and isinstance(gold, list) and gold and isinstance(gold[0], Mapping):
+        gold = [gold]  # BFCL: one answer of parallel calls
+    try:
+        return gold_alternatives(gold)
+    except ValueError:
+        return None
+
+
+def _subtypes(record: Mapping[str, Any], cats: set[str], benchmark: str, item: Any | None) -> dict[str, int]:
+    """Wrong-tool and content sub-types of one item, via the shared classifier."""
+    from tlbench.classify import classify
+    from tlbench.types import ErrorKind, ToolDoc
+
+    want_tool = ErrorKind.WRONG_TOOL.value in cats
+    want_content = ErrorKind.CONTENT_ERROR.value in cats
+    if not (want_tool or want_content):
+        return {}
+    calls = _calls(record.get("calls"))
+    if item is not None and item.gold:
+        gold, docs = [list(alt) for alt in item.gold], list(item.tools)
+    else:
+        gold = _record_gold(record, benchmark)
+        names = {c.name for c in calls} | {c.name for alt in gold or () for c in alt}
+        docs = [ToolDoc(name=n, parameters={}) for n in names]
+    out: dict[str, int] = {}
+    if not gold or not calls:
+        if want_tool:
+            out["wrong_tool:unknown"] = 1
+        if want_content:
+            out["content_error:unknown"] = 1
+        return out
+    wildcard = "None" if benchmark.startswith("rotbench") else None
+    verdict = classify(calls, docs, gold, wildcard=wildcard)
+    tool_kinds = {cv.wrong_tool.value for cv in verdict.calls if cv.call is not None and cv.wrong_tool}
+    content = [cv.content_normalised_equal for cv in verdict.calls if ErrorKind.CONTENT_ERROR in cv.kinds]
+    if want_tool:
+        for kind in tool_kinds or {"unknown"}:
+            out[f"wrong_tool:{kind}"] = 1
+    if want_content:
+        if not content:
+            out["content_error:unknown"] = 1
+        elif all(content):
+            out["content_error:synonym"] = 1
+        else:
+            out["content_error:other"] = 1
+    return out
+
+
+def _load_items(benchmark: str, data_dir: Path | None) -> dict[int, Any]:
+    if data_dir is None:
+        return {}
+    from benchmarks import BENCHMARKS
+    from tlbench.errors import TlbenchError
+
+    try:
+        items = BENCHMARKS.get(benchmark).load(Path(data_dir))
+    except (TlbenchError, OSError, ValueError, KeyError):
+        return {}
+    return {it.index: it for it in items}
+
+
+def breakdown(
+    run_name: str,
+    benchmark: str,
+    records: Sequence[Mapping[str, Any]],
+    items: Mapping[int, Any] | None = None,
+) -> Breakdown:
+    """Count the categories of one benchmark's item records (see the module docstring for units)."""
+    counts: dict[str, int] = {}
+    if benchmark in EPISODE_BENCHMARKS:
+        n = errors = 0
+        for rec in records:
+            for cat in rec.get("categories") or ():
+                n += 1
+                if cat != "correct":
+                    errors += 1
+                    counts[cat] = counts.get(cat, 0) + 1
+        return Breakdown(run_name, benchmark, "call attempts", n, errors, counts)
+    errors = 0
+    for rec in records:
+        cats = {c for c in rec.get("categories") or () if c != "correct"}
+        detail = rec.get("detail") if isinstance(rec.get("detail"), Mapping) else {}
+        if not cats and not rec.get("correct"):
+            if detail.get("missing"):
+                cats = {"missing"}
+            elif not rec.get("parsed", True):
+                cats = {"unparsable"}
+        if not cats:
+            continue
+        errors += 1
+        for cat in cats:
+            counts[cat] = counts.get(cat, 0) + 1
+        item = (items or {}).get(rec.get("index"))  # type: ignore[arg-type]
+        for key, v in _subtypes(rec, cats, benchmark, item).items():
+            counts[key] = counts.get(key, 0) + v
+    return Breakdown(run_name, benchmark, "items", len(records), errors, counts)
+
+
+def analyze_run(
+    run: Run, benchmarks: Sequence[str] | None = None, data_dir: Path | None = None
+) -> list[Breakdown]:
+    """One breakdown per benchmark of the run (or per benchmark asked for that the run has)."""
+    out = []
+    for bench in benchmarks or run.benchmarks:
+        if bench not in run.results:
+            continue
+        records = run.items(bench)
+        out.append(breakdown(run.name, bench, records, _load_items(bench, data_dir)))
+    return out
+
+
+def robustness(runs: Sequence[Run], turn: str = "first") -> dict[str, dict[str, dict[str, float]]]:
+    """``{run: {level: {"TS", "PI", "CF"}}}`` over the RoTBench levels each run scored (runs with none left out)."""
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    for run in runs:
+        levels: dict[str, dict[str, float]] = {}
+        for level in ROBUSTNESS_LEVELS:
+            summary = run.summary(f"rotbench-{turn}-{level}")
+            if summary:
+                levels[level] = {m: float(summary.get(m, 0.0)) for m in ("TS", "PI", "CF")}
+        if levels:
+            out[run.name] = levels
+    return out

@@ -1,0 +1,216 @@
+"""Leaderboard tables shaped like the TL-Training paper's Tables 3, 4 and 5, and the rules that decorate them.
+
+* One row per run (plus the paper's published rows with ``--with-paper``), then an **Avg** row: the mean of
+  the rows above that have a value in the column.
+* **Bold**: the best value of each column among the rows (ties all bold); the highest, except for the error
+  rates DE and CE where the lowest is best. The Avg row is never bold.
+* **Shade** (HTML colouring): each cell is compared with a reference, the Avg row or a chosen baseline row
+  (ablations). ``gap = value - reference``, sign-flipped for lower-is-better columns, so a positive gap is
+  always *better*. The darkness is ``ceil(4 * |gap| / max |gap| in the column)``, 1..4; ``shade`` is +level
+  for better, -level for worse, 0 for equal, missing, the reference row itself and the Avg row.
+
+Rendering lives in :mod:`tlbench.report.render`; this module only computes values and decorations.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from tlbench.errors import UsageError
+from tlbench.report.runs import Run
+
+__all__ = [
+    "Column",
+    "TableSpec",
+    "Row",
+    "Table",
+    "TABLES",
+    "LOWER_IS_BETTER",
+    "SHADE_LEVELS",
+    "build_table",
+    "build_tables",
+]
+
+#: Metrics where a lower value is better (the paper marks them with a down arrow).
+LOWER_IS_BETTER = frozenset({"DE", "CE"})
+#: Number of darkness levels of the HTML colouring.
+SHADE_LEVELS = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One numeric column: a metric of one benchmark, shown under a group header."""
+
+    group: str
+    benchmark: str
+    metric: str
+
+    @property
+    def lower_is_better(self) -> bool:
+        """True for the error rates DE and CE."""
+        return self.metric in LOWER_IS_BETTER
+
+    @property
+    def label(self) -> str:
+        """``"<group> <metric>"``, the flat header of the text formats."""
+        return f"{self.group} {self.metric}"
+
+
+@dataclass(frozen=True, slots=True)
+class TableSpec:
+    """Which columns a paper table has."""
+
+    key: str
+    title: str
+    columns: tuple[Column, ...]
+
+
+def _cols(group: str, benchmark: str, metrics: Sequence[str]) -> tuple[Column, ...]:
+    return tuple(Column(group, benchmark, m) for m in metrics)
+
+
+_TA = _cols("ToolAlpaca", "toolalpaca-real", ("TS", "PI", "CF"))
+_ROT = _cols("RoTBench", "rotbench-first-clean", ("TS", "PI", "CF"))
+_BFCL = _cols("BFCL-v3", "bfcl-v3-exec", ("TS", "PI", "CF"))
+_TE = _cols("ToolEyes", "tooleyes", ("DE", "CE", "VA"))
+
+#: The paper's tables by key ("3", "4", "5").
+TABLES: Mapping[str, TableSpec] = {
+    "3": TableSpec("3", "Table 3: single-turn tool use (TS / PI / CF, %)", _TA + _ROT + _BFCL),
+    "4": TableSpec("4", "Table 4: ToolEyes multi-turn (DE, CE lower is better; VA, %)", _TE),
+    "5": TableSpec("5", "Table 5: ablations (ToolAlpaca, RoTBench, ToolEyes)", _TA + _ROT + _TE),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One table row: ``kind`` is ``run``, ``paper`` or ``avg``; ``values`` align with the columns."""
+
+    name: str
+    kind: str
+    values: tuple[float | None, ...]
+    bold: tuple[bool, ...]
+    shade: tuple[int, ...]
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """A decorated table: its spec, rows (data rows then Avg) and the name of the colouring reference."""
+
+    spec: TableSpec
+    rows: tuple[Row, ...]
+    reference: str
+
+    @property
+    def columns(self) -> tuple[Column, ...]:
+        """The spec's columns."""
+        return self.spec.columns
+
+
+def _value(run: Run, col: Column) -> float | None:
+    raw = run.summary(col.benchmark).get(col.metric)
+    if isinstance(raw, bool) or not isinstance(raw, int | float):
+        return None
+    return float(raw)
+
+
+def _mean(values: Sequence[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return round(sum(present) / len(present), 2) if present else None
+
+
+def _best(values: Sequence[float | None], lower: bool) -> float | None:
+    present = [v for v in values if v is not None]
+    if not present:
+        return None
+    return min(present) if lower else max(present)
+
+
+def _shade(value: float | None, ref: float | None, lower: bool, max_gap: float) -> int:
+    if value is None or ref is None or max_gap <= 0:
+        return 0
+    gap = (ref - value) if lower else (value - ref)
+    if abs(gap) < 1e-9:
+        return 0
+    level = min(SHADE_LEVELS, max(1, math.ceil(SHADE_LEVELS * abs(gap) / max_gap - 1e-9)))
+    return level if gap > 0 else -level
+
+
+def build_table(
+    spec: TableSpec,
+    data: Sequence[tuple[str, str, Sequence[float | None], str]],
+    baseline: str | None = None,
+) -> Table:
+    """Decorate rows ``(name, kind, values, source)``: Avg row, bold best, shades against Avg or ``baseline``."""
+    cols = spec.columns
+    names = [d[0] for d in data]
+    if baseline is not None and baseline not in names:
+        raise UsageError(f"--baseline {baseline!r} is not a row of the table; rows: {', '.join(names)}")
+    matrix = [list(d[2]) for d in data]
+    avg = [_mean([row[j] for row in matrix]) for j in range(len(cols))]
+    ref_row = avg if baseline is None else matrix[names.index(baseline)]
+    best = [_best([row[j] for row in matrix], c.lower_is_better) for j, c in enumerate(cols)]
+    max_gap: list[float] = []
+    for j in range(len(cols)):
+        gaps = [abs(row[j] - ref_row[j]) for row in matrix if row[j] is not None and ref_row[j] is not None]
+        max_gap.append(max(gaps, default=0.0))
+    rows: list[Row] = []
+    for (name, kind, _, source), values in zip(data, matrix, strict=True):
+        is_ref = baseline is not None and name == baseline
+        rows.append(
+            Row(
+                name=name,
+                kind=kind,
+                values=tuple(values),
+                bold=tuple(v is not None and v == best[j] for j, v in enumerate(values)),
+                shade=tuple(
+                    0 if is_ref else _shade(v, ref_row[j], c.lower_is_better, max_gap[j])
+                    for j, (v, c) in enumerate(zip(values, cols, strict=True))
+                ),
+                source=source,
+            )
+        )
+    if data:
+        rows.append(Row("Avg", "avg", tuple(avg), (False,) * len(cols), (0,) * len(cols)))
+    return Table(spec, tuple(rows), baseline or "Avg")
+
+
+def build_tables(
+    runs: Sequence[Run],
+    *,
+    keys: Sequence[str] | None = None,
+    paper_rows: Mapping[str, Sequence[tuple[str, Sequence[float | None], str]]] | None = None,
+    baseline: str | None = None,
+    keep_empty: bool = False,
+) -> list[Table]:
+    """The requested tables (default: every table with at least one run value), runs first then paper rows.
+
+    A table with no run value at all is left out unless ``keep_empty`` (or it was asked for by key).
+    """
+    wanted = list(keys) if keys else list(TABLES)
+    unknown = [k for k in wanted if k not in TABLES]
+    if unknown:
+        raise UsageError(f"unknown table {unknown[0]!r}; choose from {', '.join(TABLES)}")
+    tables = []
+    used_baseline = False
+    for key in wanted:
+        spec = TABLES[key]
+        data: list[tuple[str, str, Sequence[float | None], str]] = [
+            (r.name, "run", [_value(r, c) for c in spec.columns], str(r.path)) for r in runs
+        ]
+        has_runs = any(v is not None for _, _, vals, _ in data for v in vals)
+        if has_runs:  # a run without any benchmark of this table gets no row in it
+            data = [d for d in data if any(v is not None for v in d[2])]
+        if not has_runs and not keep_empty and not keys:
+            continue
+        for name, values, source in (paper_rows or {}).get(key, ()):
+            data.append((name, "paper", list(values), source))
+        table_baseline = baseline if baseline in [d[0] for d in data] else None
+        used_baseline = used_baseline or table_baseline is not None
+        tables.append(build_table(spec, data, table_baseline))
+    if baseline is not None and not used_baseline:
+        raise UsageError(f"--baseline {baseline!r} names no row; rows: {', '.join(r.name for r in runs)}")
+    return tables
