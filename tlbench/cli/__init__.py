@@ -25,6 +25,9 @@ COMMANDS: dict[str, str] = {
     "train": "tlbench.cli.train",
     "score": "tlbench.cli.score",
     "leaderboard": "tlbench.cli.leaderboard",
+    "compare": "tlbench.cli.compare",
+    "analyze": "tlbench.cli.analyze",
+    "report": "tlbench.cli.report",
 }
 
 
