@@ -20,6 +20,7 @@ execution categories (tool call failure, instability, other).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +29,15 @@ from typing import Any
 from tlbench.report.compare import EPISODE_BENCHMARKS
 from tlbench.report.runs import Run
 
-__all__ = ["CATEGORY_ROWS", "Breakdown", "breakdown", "analyze_run", "robustness", "ROBUSTNESS_LEVELS"]
+__all__ = [
+    "CATEGORY_ROWS",
+    "Breakdown",
+    "breakdown",
+    "analyze_run",
+    "robustness",
+    "ROBUSTNESS_LEVELS",
+    "load_benchmark_items",
+]
 
 #: Rows of the breakdown table: key and label (sub-types indented under their parent).
 CATEGORY_ROWS: tuple[tuple[str, str], ...] = (
@@ -150,9 +159,8 @@ def _subtypes(record: Mapping[str, Any], cats: set[str], benchmark: str, item: A
     return out
 
 
-def _load_items(benchmark: str, data_dir: Path | None) -> dict[int, Any]:
-    if data_dir is None:
-        return {}
+@functools.lru_cache(maxsize=32)
+def _cached_items(benchmark: str, data_dir: str) -> Mapping[int, Any]:
     from benchmarks import BENCHMARKS
     from tlbench.errors import TlbenchError
 
@@ -161,6 +169,13 @@ def _load_items(benchmark: str, data_dir: Path | None) -> dict[int, Any]:
     except (TlbenchError, OSError, ValueError, KeyError):
         return {}
     return {it.index: it for it in items}
+
+
+def load_benchmark_items(benchmark: str, data_dir: Path | None) -> Mapping[int, Any]:
+    """The benchmark's items by index when its data loads from ``data_dir`` (cached), else ``{}``."""
+    if data_dir is None:
+        return {}
+    return _cached_items(benchmark, str(data_dir))
 
 
 def breakdown(
@@ -209,7 +224,7 @@ def analyze_run(
         if bench not in run.results:
             continue
         records = run.items(bench)
-        out.append(breakdown(run.name, bench, records, _load_items(bench, data_dir)))
+        out.append(breakdown(run.name, bench, records, load_benchmark_items(bench, data_dir)))
     return out
 
 
