@@ -7,7 +7,8 @@ Why these choices:
 * **Length-sorted batches** (longest first) waste the least compute on padding, and an out-of-memory
   batch shows up at the start of a run rather than at the end.
 * **Greedy by default** as in the paper; sampling uses ``GenConfig`` (temperature/top_p/top_k/seed).
-* **Stop strings** go to ``generate(stop_strings=...)`` so that a finished row stops costing compute;
+* **Stop strings** end a row as soon as its decoded tail contains one (a cheap per-step check), so that a
+  finished row stops costing compute;
   the text is then cut before the stop string and ``token_ids`` are trimmed to the tokens that cover it.
 
 A batch that fails (out of memory, a broken prompt) is retried item by item; an item that still fails
@@ -171,7 +172,7 @@ class HFBackend:
                 top_k=config.top_k or None,
             )
         if config.stop:
-            kw.update(stop_strings=list(config.stop), tokenizer=self.tokenizer)
+            kw["stopping_criteria"] = _stop_criteria(self.tokenizer, config.stop)
         return kw
 
     def _finish(self, row: list[int], n_prompt: int, config: GenConfig, truncated: int) -> Generation:
@@ -210,6 +211,34 @@ class HFBackend:
             else:
                 lo = mid + 1
         return ids[:hi]
+
+
+def _stop_criteria(tokenizer: Any, stop: Sequence[str]) -> Any:
+    """A ``StoppingCriteriaList`` that ends each row once its decoded tail contains a stop string.
+
+    Why not ``generate(stop_strings=...)``: transformers' ``StopStringCriteria`` pre-computes tables over
+    the whole vocabulary on every call, which made short CPU generations ~3x slower (measured: 95 s vs
+    27 s for 4 prompts x 32 tokens with SmolLM2's 49k vocabulary). Decoding the last few tokens of each
+    row per step costs microseconds.
+    """
+    import torch
+    from transformers import StoppingCriteria, StoppingCriteriaList
+
+    window = max(len(tokenizer(s, add_special_tokens=False)["input_ids"]) for s in stop) + 4
+
+    class _StopOnText(StoppingCriteria):
+        def __init__(self) -> None:
+            self.start: int | None = None
+
+        def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+            if self.start is None:  # the first call sees prompt + 1 new token
+                self.start = input_ids.shape[1] - 1
+            lo = max(self.start, input_ids.shape[1] - window)
+            tails = tokenizer.batch_decode(input_ids[:, lo:], skip_special_tokens=True)
+            done = [any(s in t for s in stop) for t in tails]
+            return torch.tensor(done, dtype=torch.bool, device=input_ids.device)
+
+    return StoppingCriteriaList([_StopOnText()])
 
 
 def _eos_ids(model: Any, tokenizer: Any) -> list[int]:

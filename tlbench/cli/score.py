@@ -1,7 +1,11 @@
-"""Score saved predictions on a benchmark.
+"""Score saved predictions on a benchmark, or generate with a model and score it on many.
 
   tlbench score --predictions FILE --benchmark NAME [--mode upstream|fixed]
                 [--format react|json|python|qwen|llama3|glm|openai] [--json] [--out DIR] [--data-dir DIR]
+  tlbench score --model PATH|smollm2-135m [--backend auto|transformers|vllm|openai]
+                [--prompt-format auto|NAME] [--benchmarks all|NAME,...] [--limit N] [--mode upstream|fixed]
+                [--out DIR] [--no-cache] [--batch-size N] [--max-new-tokens N] [--dtype auto|float32|bfloat16]
+                [--name NAME] [--base-url URL] [--data-dir DIR]
 
 Names: toolalpaca-real, rotbench-{first,third}-{clean,slight,medium,heavy,union}, bfcl-v3-exec,
 bfcl-v3-exec-{simple,multiple,parallel,parallel-multiple}, tooleyes.
@@ -16,7 +20,14 @@ is listed; a duplicate or unknown id/index, or a malformed line, is an error (fi
 ``items`` (per-item ``id``, ``index``, ``ts``, ``pi``, ``cf``, ``correct``, ``exec``, parsed ``calls``,
 classifier ``categories``). Without it a small table is printed. ``--out DIR`` writes
 ``DIR/results.json`` (everything but the items) and ``DIR/items.jsonl``.
-``--model`` (generate then score) belongs to a later milestone: it exits 2.
+
+``--model`` generates with the model (a local HF folder, a GGUF file, the built-in ``smollm2-135m``, or a
+server model name with ``--backend openai --base-url URL``), scores every benchmark of ``--benchmarks`` and
+writes the run directory of ``docs/formats.md`` to ``--out`` (default ``runs/<name>-<UTC time>``): manifest,
+and per benchmark results.json / items.jsonl / predictions.jsonl. Progress (items/s, tokens/s) goes to
+stderr; the run's leaderboard row is printed at the end. Generations are cached (SQLite, written as each
+batch finishes) so a killed run re-run with the same command regenerates nothing that was done;
+``--no-cache`` bypasses the cache. See :mod:`tlbench.runner`.
 """
 
 from __future__ import annotations
@@ -28,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from tlbench.cli._common import add_data_dir, resolve_data_dir
-from tlbench.errors import NotImplementedYet, UsageError
+from tlbench.errors import UsageError
 
 HELP = (
     "Score saved predictions (JSONL) on a benchmark: TS/PI/CF, exec accuracy, DE/CE/VA, with bootstrap CIs."
@@ -57,8 +68,37 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     parser.add_argument("--out", type=Path, metavar="DIR", help="write results.json and items.jsonl here")
     parser.add_argument(
-        "--model", metavar="MODEL", help="generate with MODEL, then score (not implemented yet)"
+        "--model",
+        metavar="MODEL",
+        help="generate with MODEL (HF folder, .gguf, smollm2-135m, or a server model name), then score",
     )
+    parser.add_argument(
+        "--backend",
+        default="auto",
+        choices=("auto", "transformers", "hf", "vllm", "openai", "mock"),
+        help="auto: vllm if importable and a GPU is present, else transformers",
+    )
+    parser.add_argument(
+        "--prompt-format",
+        default="auto",
+        metavar="NAME",
+        help="auto (default: the benchmark's ReAct prompt for RoTBench/ToolEyes, the model's format "
+        "otherwise) or a tlbench.prompts format name",
+    )
+    parser.add_argument(
+        "--benchmarks", default="all", metavar="LIST", help="'all' (default) or comma-separated names"
+    )
+    parser.add_argument("--limit", type=int, default=None, metavar="N", help="first N items per benchmark")
+    parser.add_argument("--no-cache", action="store_true", help="bypass the generation cache")
+    parser.add_argument("--batch-size", type=int, default=8, metavar="N", help="generation batch (default 8)")
+    parser.add_argument(
+        "--max-new-tokens", type=int, default=128, metavar="N", help="per generation (default 128)"
+    )
+    parser.add_argument(
+        "--dtype", default="auto", choices=("auto", "float32", "bfloat16", "float16"), help="local models"
+    )
+    parser.add_argument("--name", default=None, help="run name (default: the model's name)")
+    parser.add_argument("--base-url", default=None, help="OpenAI-compatible server URL (--backend openai)")
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
     parser.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples (default 1000)")
     add_data_dir(parser)
@@ -67,7 +107,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Load, match, score, aggregate, report."""
     if args.model is not None:
-        raise NotImplementedYet("'tlbench score --model' is not implemented yet (the generation milestone).")
+        return _run_model(args)
     if args.predictions is None or not args.benchmark:
         raise UsageError("give --predictions FILE and --benchmark NAME")
     if args.resamples < 1:
@@ -132,3 +172,49 @@ def _tables(result: dict[str, Any]) -> str:
         shown = ", ".join(missing[:20]) + (" ..." if len(missing) > 20 else "")
         parts.append(f"missing predictions ({len(missing)}, counted as wrong): {shown}")
     return "\n\n".join(parts)
+
+
+def _run_model(args: argparse.Namespace) -> int:
+    """``--model``: generate, score, write the run dir, print the run's table."""
+    from tlbench.runner import RunConfig, default_out, expand_benchmarks, run, run_table
+
+    if args.predictions is not None:
+        raise UsageError("give either --model or --predictions, not both")
+    if args.limit is not None and args.limit < 1:
+        raise UsageError("--limit must be >= 1")
+    if args.batch_size < 1 or args.max_new_tokens < 1:
+        raise UsageError("--batch-size and --max-new-tokens must be >= 1")
+    if args.resamples < 1:
+        raise UsageError("--resamples must be >= 1")
+    benchmarks = expand_benchmarks(args.benchmark or args.benchmarks)
+    name = args.name or Path(str(args.model)).name
+    out = args.out or default_out(name)
+    data_dir = resolve_data_dir(args.data_dir)
+    if not data_dir.is_dir():
+        raise UsageError(f"benchmark data not found in {data_dir} (use --data-dir or $TLBENCH_DATA)")
+    cfg = RunConfig(
+        model=str(args.model),
+        out=out,
+        data_dir=data_dir,
+        benchmarks=benchmarks,
+        backend=args.backend,
+        prompt_format=args.prompt_format,
+        limit=args.limit,
+        mode=args.mode,
+        use_cache=not args.no_cache,
+        batch_size=args.batch_size,
+        max_new_tokens=args.max_new_tokens,
+        dtype=args.dtype,
+        name=name,
+        seed=args.seed,
+        base_url=args.base_url,
+        resamples=args.resamples,
+    )
+    print(f"tlbench score: writing {out}", file=sys.stderr)
+    manifest = run(cfg)
+    if args.json:
+        json.dump(manifest, sys.stdout, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        print(run_table(out))
+    return 0

@@ -41,6 +41,7 @@ from tlbench.prompts.nexusraven import NEXUSRAVEN
 from tlbench.prompts.openai_tools import OPENAI_TOOLS, openai_tools
 from tlbench.prompts.qwen2_react import QWEN2_REACT
 from tlbench.prompts.qwen25 import QWEN25
+from tlbench.prompts.react_chatml import REACT_CHATML
 from tlbench.prompts.tl_codellama import TL_CODELLAMA
 from tlbench.prompts.toolllama import TOOLLLAMA_AUTOGPT, TOOLLLAMA_REACT
 from tlbench.registry import Registry
@@ -51,6 +52,7 @@ __all__ = [
     "PromptFormat",
     "TRIM_MARKER",
     "auto_format",
+    "auto_react_format",
     "format_call",
     "get_format",
     "native_tools",
@@ -71,6 +73,7 @@ PROMPT_FORMATS.add("qwen25", QWEN25, "qwen2.5", "qwen", "hermes")
 PROMPT_FORMATS.add("openai", OPENAI_TOOLS, "openai-tools")
 PROMPT_FORMATS.add("tl-codellama", TL_CODELLAMA, "tl", "codellama")
 PROMPT_FORMATS.add("chat-template", CHAT_TEMPLATE, "template")
+PROMPT_FORMATS.add("react-chatml", REACT_CHATML, "react-chat")
 
 
 def get_format(name: str) -> PromptFormat:
@@ -222,3 +225,13 @@ def auto_format(source: Any) -> str:
     if "<|im_start|>" in template:
         return "qwen25"
     return "toolllama-react"
+
+
+def auto_react_format(source: Any) -> str:
+    """The format for benchmarks whose items carry their own ReAct system prompt (RoTBench, ToolEyes).
+
+    ``react-chatml`` for a ChatML model (the item's prompt in the model's own turns), ``toolllama-react``
+    otherwise (upstream's plain ``System/User/Assistant/Function`` layout).
+    """
+    _, template = _hints(source)
+    return "react-chatml" if "<|im_start|>" in template else "toolllama-react"

@@ -1,0 +1,673 @@
+"""``tlbench score --model``: item -> prompt -> batched generation (through the cache) -> parse -> score.
+
+One :class:`RunConfig` describes a run; :func:`run` writes the run directory of ``docs/formats.md``::
+
+    RUN/manifest.json                 status "running" while it works, "complete" at the end
+    RUN/<benchmark>/results.json      the object `tlbench score --predictions --out` writes
+    RUN/<benchmark>/items.jsonl       scored items + prompt / output / gold (/ turns for episodes)
+    RUN/<benchmark>/predictions.jsonl re-scorable with `tlbench score --predictions`
+
+Why it is shaped this way:
+
+* **Single-shot benchmarks** (ToolAlpaca, RoTBench, BFCL): every prompt of a benchmark is rendered first,
+  then generated in length-sorted chunks of ``batch_size`` through :class:`~tlbench.backends.CachedBackend`,
+  which writes each chunk to the SQLite cache as soon as it finishes. A killed run re-run with the same
+  command finds every finished chunk in the cache and regenerates nothing that was done.
+* **Episodes** (ToolEyes; any benchmark with ``predictions_are_transcripts``): all active episodes are
+  stepped together, so each round is one batched generation call; an episode gets at most 9 generations
+  (:class:`tools_env.episode.Episode` forces the finish). Greedy decoding and the deterministic simulated
+  tools make every round's prompts reproducible, so the cache resumes episodes too.
+* Scoring reuses the benchmarks' own ``score_item`` / ``score_transcript`` and ``aggregate_for``, so a
+  run's ``results.json`` is the same object as the ``--predictions`` path's (and re-scoring
+  ``predictions.jsonl`` gives the same figures).
+* Prompt format ``auto``: benchmarks whose items carry their own ReAct system prompt (RoTBench, ToolEyes)
+  keep it (:func:`tlbench.prompts.auto_react_format`); the others use the model's own format
+  (:func:`tlbench.prompts.auto_format`). The format actually used is recorded per benchmark.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import os
+import platform
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any, TextIO
+
+from tlbench.backends import Backend, CachedBackend, GenConfig, Generation, GenerationCache
+from tlbench.errors import UsageError
+
+__all__ = [
+    "ALL_BENCHMARKS",
+    "RunConfig",
+    "Progress",
+    "expand_benchmarks",
+    "formats_for",
+    "run",
+    "run_table",
+    "default_out",
+]
+
+#: ``--benchmarks all``, in run order (docs/formats.md).
+ALL_BENCHMARKS: tuple[str, ...] = (
+    "toolalpaca-real",
+    *(
+        f"rotbench-{t}-{lv}"
+        for t in ("first", "third")
+        for lv in ("clean", "slight", "medium", "heavy", "union")
+    ),
+    "bfcl-v3-exec",
+    "tooleyes",
+)
+_REACT_NATIVE = ("rotbench-", "tooleyes")
+MAX_GENERATIONS = 9
+
+
+@dataclass(frozen=True, slots=True)
+class RunConfig:
+    """Everything one ``score --model`` run depends on (the manifest records it)."""
+
+    model: str
+    out: Path
+    data_dir: Path
+    benchmarks: tuple[str, ...] = ALL_BENCHMARKS
+    backend: str = "auto"
+    prompt_format: str = "auto"
+    limit: int | None = None
+    mode: str = "upstream"
+    use_cache: bool = True
+    cache_dir: Path | None = None
+    batch_size: int = 8
+    max_new_tokens: int = 128
+    dtype: str = "auto"
+    name: str = ""
+    seed: int = 0
+    base_url: str | None = None
+    resamples: int = 1000
+    engine_args: Mapping[str, Any] = field(default_factory=dict)
+
+
+def expand_benchmarks(spec: str) -> tuple[str, ...]:
+    """``all`` or a comma list of names (validated against the registry, order kept, duplicates dropped)."""
+    from benchmarks import BENCHMARKS
+
+    if spec.strip() == "all":
+        return ALL_BENCHMARKS
+    names: list[str] = []
+    for raw in spec.split(","):
+        name = raw.strip()
+        if not name:
+            continue
+        canonical = BENCHMARKS.canonical(name)  # UsageError with suggestions when unknown
+        if canonical not in names:
+            names.append(canonical)
+    if not names:
+        raise UsageError("--benchmarks: give 'all' or a comma-separated list of benchmark names")
+    return tuple(names)
+
+
+def default_out(name: str, now: _dt.datetime | None = None) -> Path:
+    """``runs/<name>-<UTC timestamp>`` (the name made path-safe)."""
+    stamp = (now or _dt.datetime.now(_dt.UTC)).strftime("%Y%m%d-%H%M%S")
+    safe = "".join(c if c.isalnum() or c in "-_." else "-" for c in name).strip("-.") or "run"
+    return Path("runs") / f"{safe}-{stamp}"
+
+
+def formats_for(benchmarks: Sequence[str], requested: str, model_source: Any) -> dict[str, str]:
+    """Prompt format per benchmark: ``requested`` everywhere, or the ``auto`` rule (module docstring)."""
+    from tlbench.prompts import auto_format, auto_react_format, get_format
+
+    if requested != "auto":
+        name = get_format(requested).name
+        return {b: name for b in benchmarks}
+    general = auto_format(model_source) if model_source is not None else "toolllama-react"
+    react = auto_react_format(model_source) if model_source is not None else "toolllama-react"
+    if general == "openai":
+        react = "openai"
+    return {b: react if b.startswith(_REACT_NATIVE) else general for b in benchmarks}
+
+
+# ------------------------------------------------------------------------------------------------ progress
+
+
+class Progress:
+    """Items/s and tokens/s on stderr: a redrawn line on a terminal, else one line every ``every`` s."""
+
+    def __init__(self, label: str, total: int, stream: TextIO | None = None, every: float = 10.0) -> None:
+        self.label = label
+        self.total = total
+        self.stream = stream if stream is not None else sys.stderr
+        self.every = every
+        self.done = 0
+        self.tokens = 0
+        self.cached = 0
+        self.start = time.monotonic()
+        self._last = 0.0
+        self._tty = bool(getattr(self.stream, "isatty", lambda: False)())
+
+    def update(self, items: int, gens: Sequence[Generation]) -> None:
+        """Count finished items and the new tokens of their fresh (uncached) generations."""
+        self.done += items
+        self.tokens += sum(g.n_new_tokens for g in gens if not g.cached)
+        self.cached += sum(1 for g in gens if g.cached)
+        now = time.monotonic()
+        if self._tty or now - self._last >= self.every or self.done >= self.total:
+            self._last = now
+            self._emit(final=False)
+
+    def line(self) -> str:
+        """The current progress text."""
+        dt = max(time.monotonic() - self.start, 1e-9)
+        return (
+            f"{self.label}: {self.done}/{self.total} items, {self.done / dt:.2f} items/s, "
+            f"{self.tokens / dt:.1f} tokens/s, {self.cached} cached, {dt:.0f}s"
+        )
+
+    def _emit(self, final: bool) -> None:
+        end = "\n" if final or not self._tty else ""
+        prefix = "\r" if self._tty else ""
+        self.stream.write(prefix + self.line() + end)
+        self.stream.flush()
+
+    def close(self) -> None:
+        """Print the final line."""
+        self._emit(final=True)
+
+
+# ------------------------------------------------------------------------------------------------ manifest
+
+
+def _versions() -> dict[str, str]:
+    from importlib import metadata
+
+    out = {"python": platform.python_version()}
+    for pkg in ("tlbench", "torch", "transformers", "vllm", "requests"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            continue
+    return out
+
+
+_FAMILY = (
+    ("toolalpaca", "toolalpaca/"),
+    ("rotbench", "rotbench/"),
+    ("bfcl", "bfcl/"),
+    ("tooleyes", "tooleyes/"),
+)
+
+
+def data_hashes(benchmarks: Sequence[str], data_dir: Path) -> dict[str, str]:
+    """sha256 of the data files (per ``benchmarks/manifest.json``) of the benchmark families in the run."""
+    from benchmarks.data import load_manifest
+
+    prefixes = {pre for fam, pre in _FAMILY if any(b.startswith(fam) for b in benchmarks)}
+    out: dict[str, str] = {}
+    try:
+        files = load_manifest().files
+    except Exception:  # noqa: BLE001 - the hashes are informative; a broken manifest must not stop a run
+        return out
+    for entry in files:
+        if not any(entry.path.startswith(p) for p in prefixes) or entry.path.endswith("LICENSE"):
+            continue
+        path = data_dir / entry.path
+        if path.is_file():
+            h = hashlib.sha256()
+            with path.open("rb") as fh:
+                for block in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(block)
+            out[entry.path] = h.hexdigest()
+    return out
+
+
+def _write_json(path: Path, data: Any) -> None:
+    """Atomic JSON write (temp file + rename), so readers never see half a manifest."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+# ------------------------------------------------------------------------------------------------ the run
+
+
+@dataclass(slots=True)
+class _Context:
+    """What every benchmark of one run shares."""
+
+    cfg: RunConfig
+    backend: Backend
+    tokenizer: Any
+    budget: int | None
+    formats: dict[str, str]
+    stats: dict[str, int] = field(default_factory=lambda: {"tokens": 0, "new": 0, "hits": 0})
+    log: TextIO = sys.stderr
+
+
+def _tokenizer_of(backend: Backend) -> Any:
+    inner = getattr(backend, "inner", backend)
+    tok = getattr(inner, "tokenizer", None)
+    if tok is None and hasattr(inner, "get_tokenizer"):
+        try:
+            tok = inner.get_tokenizer()
+        except Exception:  # noqa: BLE001 - optional: without it prompts are not trimmed by tokens
+            tok = None
+    return tok
+
+
+def _model_source(cfg: RunConfig, backend: Backend, tokenizer: Any) -> Any:
+    if backend.name == "openai":
+        return {"model_type": "openai", "chat_template": ""}
+    inner = getattr(backend, "inner", backend)
+    path = getattr(inner, "model_path", None)
+    if path is None:
+        model = getattr(inner, "model", None)
+        path = getattr(getattr(model, "config", None), "_name_or_path", None)
+    if path and Path(str(path)).is_dir():
+        return Path(str(path))
+    return tokenizer
+
+
+def build_backend(cfg: RunConfig) -> tuple[Backend, str]:
+    """The backend for ``cfg`` (mock for ``--backend mock``), and its canonical name."""
+    from tlbench.backends import create_backend, select_backend
+
+    kind = select_backend(cfg.backend)
+    backend = create_backend(
+        kind,
+        cfg.model,
+        dtype=cfg.dtype,
+        batch_size=cfg.batch_size,
+        base_url=cfg.base_url,
+        engine_args=dict(cfg.engine_args),
+        cache_dir=cfg.cache_dir,
+    )
+    return backend, kind
+
+
+def run(
+    cfg: RunConfig,
+    *,
+    backend: Backend | None = None,
+    log: TextIO | None = None,
+) -> dict[str, Any]:
+    """Generate and score every benchmark of ``cfg``; returns the final manifest (also on disk)."""
+    from benchmarks.base import MODES
+
+    if cfg.mode not in MODES:
+        raise UsageError(f"unknown mode {cfg.mode!r}; choose one of {', '.join(MODES)}")
+    if cfg.limit is not None and cfg.limit < 1:
+        raise UsageError("--limit must be >= 1")
+    if cfg.batch_size < 1 or cfg.max_new_tokens < 1:
+        raise UsageError("--batch-size and --max-new-tokens must be >= 1")
+    log = log if log is not None else sys.stderr
+    start = time.monotonic()
+    kind = backend.name if backend is not None else ""
+    if backend is None:
+        backend, kind = build_backend(cfg)
+    tokenizer = _tokenizer_of(backend)
+    formats = formats_for(cfg.benchmarks, cfg.prompt_format, _model_source(cfg, backend, tokenizer))
+    cache: GenerationCache | None = None
+    gen_backend: Backend = backend
+    if cfg.use_cache:
+        cache = GenerationCache((cfg.cache_dir or _cache_dir()) / "generations.sqlite")
+        gen_backend = CachedBackend(backend, cache, flush_every=cfg.batch_size)
+    max_ctx = int(getattr(getattr(backend, "inner", backend), "max_context", 0) or 0)
+    budget = max_ctx - cfg.max_new_tokens if max_ctx > cfg.max_new_tokens else None
+    ctx = _Context(cfg, gen_backend, tokenizer, budget, formats, log=log)
+    try:
+        cfg.out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create --out {cfg.out}: {exc.strerror or exc}") from None
+    general = formats_for(("toolalpaca-real",), cfg.prompt_format, _model_source(cfg, backend, tokenizer))
+    manifest: dict[str, Any] = {
+        "name": cfg.name or Path(str(cfg.model)).name,
+        "model": str(cfg.model),
+        "model_id": backend.identity,
+        "backend": kind or backend.name,
+        "prompt_format": general["toolalpaca-real"]
+        if cfg.prompt_format == "auto"
+        else formats[cfg.benchmarks[0]],
+        "prompt_formats": formats,
+        "mode": cfg.mode,
+        "sampling": _sampling_dict(GenConfig(max_new_tokens=cfg.max_new_tokens, seed=cfg.seed)),
+        "batch_size": cfg.batch_size,
+        "dtype": _dtype_of(backend, cfg.dtype),
+        "seed": cfg.seed,
+        "limit": cfg.limit,
+        "benchmarks": list(cfg.benchmarks),
+        "completed_benchmarks": [],
+        "versions": _versions(),
+        "data_hashes": data_hashes(cfg.benchmarks, cfg.data_dir),
+        "cache": str(cache.path) if cache is not None else None,
+        "wall_time_s": 0.0,
+        "tokens_generated": 0,
+        "generations": 0,
+        "cache_hits": 0,
+        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "status": "running",
+    }
+    _write_json(cfg.out / "manifest.json", manifest)
+    try:
+        for name in cfg.benchmarks:
+            _run_benchmark(ctx, name)
+            manifest["completed_benchmarks"].append(name)
+            _update_totals(manifest, ctx, start)
+            _write_json(cfg.out / "manifest.json", manifest)
+    finally:
+        if cache is not None:
+            cache.close()
+    manifest["status"] = "complete"
+    _update_totals(manifest, ctx, start)
+    _write_json(cfg.out / "manifest.json", manifest)
+    return manifest
+
+
+def _cache_dir() -> Path:
+    from tlbench.backends import default_cache_dir
+
+    return default_cache_dir()
+
+
+def _sampling_dict(config: GenConfig) -> dict[str, Any]:
+    d = asdict(config)
+    d["stop"] = list(config.stop)
+    d["stop_note"] = "stop strings are per prompt format (see prompt_formats)"
+    return d
+
+
+def _dtype_of(backend: Backend, requested: str) -> str:
+    model = getattr(getattr(backend, "inner", backend), "model", None)
+    dt = getattr(model, "dtype", None)
+    return str(dt).replace("torch.", "") if dt is not None else requested
+
+
+def _update_totals(manifest: dict[str, Any], ctx: _Context, start: float) -> None:
+    manifest["wall_time_s"] = round(time.monotonic() - start, 2)
+    manifest["tokens_generated"] = ctx.stats["tokens"]
+    manifest["generations"] = ctx.stats["new"]
+    manifest["cache_hits"] = ctx.stats["hits"]
+
+
+def _generate(
+    ctx: _Context, prompts: Sequence[Any], tools: Sequence[Any], config: GenConfig, progress: Progress
+) -> list[Generation]:
+    """Length-sorted chunks of ``batch_size`` through the (cached) backend, with progress updates."""
+    order = sorted(range(len(prompts)), key=lambda i: -len(_prompt_len_text(prompts[i])))
+    out: list[Generation | None] = [None] * len(prompts)
+    step = ctx.cfg.batch_size
+    for lo in range(0, len(order), step):
+        idx = order[lo : lo + step]
+        gens = ctx.backend.generate([prompts[i] for i in idx], config, [tools[i] for i in idx])
+        for i, g in zip(idx, gens, strict=True):
+            out[i] = g
+            ctx.stats["tokens"] += g.n_new_tokens
+            if g.cached:
+                ctx.stats["hits"] += 1
+            elif g.ok:
+                ctx.stats["new"] += 1
+        progress.update(len(idx), gens)
+    return [g if g is not None else Generation.failed("not generated") for g in out]
+
+
+def _prompt_len_text(prompt: Any) -> str:
+    return prompt if isinstance(prompt, str) else json.dumps(prompt, ensure_ascii=False)
+
+
+def _render(ctx: _Context, fmt: str, messages: Sequence[Mapping[str, Any]], tools: Sequence[Any]) -> Any:
+    from tlbench.prompts import render
+
+    return render(fmt, messages, tools, tokenizer=ctx.tokenizer, budget=ctx.budget)
+
+
+def _load_items(ctx: _Context, name: str) -> tuple[Any, list[Any], list[str]]:
+    from benchmarks import BENCHMARKS
+    from benchmarks.base import LoadReport
+
+    bench = BENCHMARKS.get(name)
+    report = LoadReport()
+    items = bench.load(ctx.cfg.data_dir, report)
+    if ctx.cfg.limit is not None:
+        items = items[: ctx.cfg.limit]
+    for w in report.warnings:
+        ctx.log.write(f"tlbench score: warning: {w}\n")
+    return bench, items, list(report.warnings)
+
+
+def _run_benchmark(ctx: _Context, name: str) -> None:
+    from tlbench.prompts import native_tools, parser_for, stop_for
+
+    bench, items, warnings = _load_items(ctx, name)
+    fmt = ctx.formats[name]
+    parser = parser_for(fmt, ctx.tokenizer)
+    config = GenConfig(max_new_tokens=ctx.cfg.max_new_tokens, stop=stop_for(fmt), seed=ctx.cfg.seed)
+    out_dir = ctx.cfg.out / name
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if getattr(bench, "predictions_are_transcripts", False):
+        records, extras = _run_episodes(ctx, name, items, fmt, parser, config)
+        scores = [
+            bench.score_transcript(it, rec, ctx.cfg.mode) for it, rec in zip(items, records, strict=True)
+        ]
+    else:
+        prompts = [_render(ctx, fmt, it.messages, it.tools) for it in items]
+        tools = [native_tools(fmt, it.tools) for it in items]
+        progress = Progress(name, len(items), ctx.log)
+        gens = _generate(ctx, prompts, tools, config, progress)
+        progress.close()
+        records = [
+            {"index": it.index, "id": it.id, "output": g.text} for it, g in zip(items, gens, strict=True)
+        ]
+        scores = [
+            bench.score_item(it, g.text, ctx.cfg.mode, parser) for it, g in zip(items, gens, strict=True)
+        ]
+        extras = [
+            {"prompt": p, "output": g.text, **_gen_extra(g)} for p, g in zip(prompts, gens, strict=True)
+        ]
+    _write_benchmark(ctx, name, bench, items, scores, records, extras, parser, warnings)
+
+
+def _gen_extra(g: Generation) -> dict[str, Any]:
+    extra: dict[str, Any] = {"finish_reason": g.finish_reason, "n_new_tokens": g.n_new_tokens}
+    if g.error:
+        extra["error"] = g.error
+    return extra
+
+
+def _write_benchmark(
+    ctx: _Context,
+    name: str,
+    bench: Any,
+    items: Sequence[Any],
+    scores: Sequence[Any],
+    records: Sequence[Mapping[str, Any]],
+    extras: Sequence[Mapping[str, Any]],
+    parser: str,
+    warnings: list[str],
+) -> None:
+    """results.json / items.jsonl / predictions.jsonl: the ``--predictions`` objects plus the extras."""
+    from benchmarks.metrics import aggregate_for
+
+    out_dir = ctx.cfg.out / name
+    agg = aggregate_for(bench, list(scores), resamples=ctx.cfg.resamples, seed=ctx.cfg.seed)
+    result = {
+        "benchmark": name,
+        "mode": ctx.cfg.mode,
+        "format": parser,
+        "prompt_format": ctx.formats[name],
+        "predictions": str(out_dir / "predictions.jsonl"),
+        "n_items": len(items),
+        "n_predictions": len(records),
+        "missing_ids": [],
+        "load_warnings": warnings,
+        **agg.to_dict(),
+    }
+    _write_jsonl(out_dir / "predictions.jsonl", records)
+    rows = []
+    for item, score, extra in zip(items, scores, extras, strict=True):
+        gold = [[c.to_dict() for c in alt] for alt in item.gold]
+        rows.append({**score.to_dict(), **extra, "gold": gold[0] if len(gold) == 1 else gold})
+    _write_jsonl(out_dir / "items.jsonl", rows)
+    _write_json(out_dir / "results.json", result)
+
+
+def _write_jsonl(path: Path, rows: Sequence[Mapping[str, Any]]) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    tmp.replace(path)
+
+
+# ------------------------------------------------------------------------------------------------ episodes
+
+
+def _episode_env(ctx: _Context, item: Any) -> Any:
+    """A ToolEnv for one ToolEyes-style item: local tools for real, the rest simulated (seeded)."""
+    from tools_env.env import ToolEnv
+    from tools_env.registry import ToolRegistry
+
+    rel = str(item.metadata.get("path", "")).split("Tool_Library/", 1)[-1]
+    config = ctx.cfg.data_dir / "tooleyes" / "Tool_Library" / rel / "config_gpt4.json"
+    if rel and config.is_file():
+        registry = ToolRegistry.from_tooleyes_config(config)
+    else:
+        registry = ToolRegistry.from_docs(item.tools)
+    return ToolEnv(registry, "simulate", seed=ctx.cfg.seed, item=item.metadata)
+
+
+def _run_episodes(
+    ctx: _Context, name: str, items: Sequence[Any], fmt: str, parser: str, config: GenConfig
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Step every episode together: one batched generation per round, at most 9 generations each."""
+    from tlbench.prompts import native_tools
+    from tools_env.episode import Episode
+
+    episodes: list[Episode] = []
+    first_prompts: list[Any] = []
+    for it in items:
+        episodes.append(
+            Episode(
+                env=None,
+                tools=it.tools,
+                fmt=parser,
+                max_generations=MAX_GENERATIONS,
+                item=dict(it.metadata),
+                prompt=[{"role": str(m["role"]), "content": str(m["content"])} for m in it.messages],
+            )
+        )
+        first_prompts.append(None)
+    envs: list[Any] = [None] * len(items)
+    progress = Progress(f"{name} (episodes)", len(items), ctx.log)
+    try:
+        for rnd in range(MAX_GENERATIONS):
+            active = [i for i, ep in enumerate(episodes) if not ep.finished]
+            if not active:
+                break
+            for i in active:
+                if envs[i] is None:
+                    envs[i] = _episode_env(ctx, items[i])
+                    episodes[i].env = envs[i]
+            prompts = [_render(ctx, fmt, episodes[i].messages(), items[i].tools) for i in active]
+            tools = [native_tools(fmt, items[i].tools) for i in active]
+            for i, p in zip(active, prompts, strict=True):
+                if first_prompts[i] is None:
+                    first_prompts[i] = p
+            progress.label = f"{name} round {rnd + 1}/{MAX_GENERATIONS}"
+            progress.total, progress.done = len(active), 0
+            gens = _generate(ctx, prompts, tools, config, progress)
+            for i, g in zip(active, gens, strict=True):
+                ep = episodes[i]
+                if not g.ok:
+                    ep.force_finish(error=True)
+                else:
+                    try:
+                        ep.step(g.text)
+                    except Exception:  # noqa: BLE001 - one broken episode must not stop the run
+                        ep.force_finish(error=True)
+                if ep.finished and envs[i] is not None:
+                    envs[i].close()
+                    envs[i] = None
+        progress.close()
+    finally:
+        for env in envs:
+            if env is not None:
+                env.close()
+    records: list[dict[str, Any]] = []
+    extras: list[dict[str, Any]] = []
+    for it, ep, prompt in zip(items, episodes, first_prompts, strict=True):
+        ep.env = None
+        body = ep.to_dict()
+        records.append({"index": it.index, "id": it.id, "path": it.metadata.get("path"), **body})
+        turns = [
+            {
+                "output": t.raw,
+                "calls": [c.to_dict() for c in t.calls],
+                "feedback": [f.text for f in t.feedback],
+                "category": t.category.value,
+            }
+            for t in ep.turns
+        ]
+        extras.append(
+            {
+                "prompt": prompt,
+                "output": ep.turns[-1].raw if ep.turns else "",
+                "turns": turns,
+                "forced": ep.forced is not None,
+            }
+        )
+    return records, extras
+
+
+# ------------------------------------------------------------------------------------------------ the table
+
+
+def run_table(run_dir: Path) -> str:
+    """One leaderboard-style row for a run: per-benchmark TS/PI/CF (exec for BFCL), DE/CE/VA for ToolEyes."""
+    from tabulate import tabulate
+
+    manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    head = ["model"]
+    row: list[Any] = [manifest.get("name", "")]
+    for name in manifest.get("benchmarks", []):
+        path = run_dir / name / "results.json"
+        if not path.is_file():
+            continue
+        summary = json.loads(path.read_text(encoding="utf-8")).get("summary", {})
+        short = _short(name)
+        keys = ("DE", "CE", "VA") if "VA" in summary else ("TS", "PI", "CF")
+        for k in keys:
+            head.append(f"{short} {k}")
+            row.append(_num(summary.get(k)))
+        if "exec_accuracy" in summary:
+            head.append(f"{short} exec")
+            row.append(_num(summary.get("exec_accuracy")))
+    text = tabulate([row], headers=head, tablefmt="simple")
+    foot = (
+        f"{manifest.get('status')} | {manifest.get('backend')} | format {manifest.get('prompt_format')} | "
+        f"mode {manifest.get('mode')} | limit {manifest.get('limit')} | {manifest.get('wall_time_s')} s | "
+        f"{manifest.get('generations')} new generations, {manifest.get('cache_hits')} cached, "
+        f"{manifest.get('tokens_generated')} tokens"
+    )
+    return text + "\n" + foot
+
+
+def _short(name: str) -> str:
+    return (
+        name.replace("rotbench-", "rot-")
+        .replace("toolalpaca-real", "alpaca")
+        .replace("bfcl-v3-exec", "bfcl")
+        .replace("tooleyes", "eyes")
+    )
+
+
+def _num(value: Any) -> str:
+    return f"{value:.2f}" if isinstance(value, int | float) else "-"
+
+
+def with_overrides(cfg: RunConfig, **changes: Any) -> RunConfig:
+    """A copy of ``cfg`` with fields replaced (tests and the CLI use it)."""
+    return replace(cfg, **changes)
