@@ -37,14 +37,20 @@ def _driver(width: int, height: int):  # noqa: ANN202 - selenium type
         opts.add_argument(flag)
     opts.add_argument(f"--window-size={width},{height}")
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    return webdriver.Chrome(service=Service(os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")), options=opts)
+    return webdriver.Chrome(
+        service=Service(os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")), options=opts
+    )
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("runs", nargs="*", type=Path)
     parser.add_argument("--out", type=Path, default=Path("/work/notes/screens"))
-    parser.add_argument("--data-dir", type=Path, default=Path(os.environ.get("TLBENCH_DATA") or "/work/shared/data"))
+    parser.add_argument(
+        "--data-dir", type=Path, default=Path(os.environ.get("TLBENCH_DATA") or "/work/shared/data")
+    )
     args = parser.parse_args()
     paths = args.runs or [Path(next((p for p in DEFAULT_RUNS if Path(p).is_dir()), DEFAULT_RUNS[-1]))]
     runs = load_runs(paths)
@@ -77,8 +83,18 @@ def main() -> int:
     finally:
         driver.quit()
     files = sorted(p.name for p in args.out.glob("*.png"))
-    print(json.dumps({"runs": [str(p) for p in paths], "report": str(page), "items": stats["items"],
-                      "report_bytes": stats["bytes"], "files": files, "console_errors": errors}))
+    print(
+        json.dumps(
+            {
+                "runs": [str(p) for p in paths],
+                "report": str(page),
+                "items": stats["items"],
+                "report_bytes": stats["bytes"],
+                "files": files,
+                "console_errors": errors,
+            }
+        )
+    )
     return 1 if errors else 0
 
 

@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     breakdowns = [b for r in runs for b in analyze_run(r, args.benchmark, data_dir)]
     curves = robustness(runs)
     for r in runs:
-        for w in r.warnings:
+        for w in [*r.warnings, *r.item_warnings]:
             print(f"tlbench analyze: warning: {w}", file=sys.stderr)
     if not breakdowns:
         raise UsageError("no scored benchmark found in the given run directories")

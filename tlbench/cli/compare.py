@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--resamples must be >= 1")
     run_a, run_b = load_runs([args.run_a, args.run_b])
     rows, warnings = compare_runs(run_a, run_b, args.benchmark, args.resamples, args.seed)
-    for w in [*run_a.warnings, *run_b.warnings, *warnings]:
+    for w in [*run_a.warnings, *run_b.warnings, *run_a.item_warnings, *run_b.item_warnings, *warnings]:
         print(f"tlbench compare: warning: {w}", file=sys.stderr)
     if not rows:
         raise UsageError(f"{run_a.name} and {run_b.name} share no scored benchmark with item records")

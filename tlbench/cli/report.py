@@ -36,12 +36,12 @@ def run(args: argparse.Namespace) -> int:
     from tlbench.report.runs import load_runs
 
     runs = load_runs(args.runs, args.name)
-    for r in runs:
-        for w in r.warnings:
-            print(f"tlbench report: warning: {w}", file=sys.stderr)
     path, stats = write_report(
         runs, args.out, baseline=args.baseline, data_dir=resolve_data_dir(args.data_dir)
     )
+    for r in runs:
+        for w in [*r.warnings, *r.item_warnings]:
+            print(f"tlbench report: warning: {w}", file=sys.stderr)
     for note in stats.get("notes", []):
         print(f"tlbench report: note: {note}", file=sys.stderr)
     print(f"wrote {path} ({stats['items']} items, {stats['plots']} plots, {stats['bytes'] / 1e6:.2f} MB)")

@@ -32,6 +32,8 @@ class Run:
     results: Mapping[str, Mapping[str, Any]]
     warnings: tuple[str, ...] = ()
     _dirs: Mapping[str, Path] = field(default_factory=dict, repr=False)
+    #: Problems met while reading items (e.g. a partial last line), appended by :meth:`items`.
+    item_warnings: list[str] = field(default_factory=list, repr=False, compare=False)
 
     @property
     def benchmarks(self) -> tuple[str, ...]:
@@ -49,7 +51,8 @@ class Run:
         folder = self._dirs.get(benchmark)
         if folder is None:
             return []
-        items, _ = read_jsonl(folder / "items.jsonl", missing_ok=True)
+        items, problems = read_jsonl(folder / "items.jsonl", missing_ok=True)
+        self.item_warnings.extend(p for p in problems if p not in self.item_warnings)
         preds_path = folder / "predictions.jsonl"
         if items and preds_path.is_file() and any("output" not in it for it in items):
             preds, _ = read_jsonl(preds_path, missing_ok=True)
