@@ -19,7 +19,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 #: HTTP statuses that are worth retrying.
 RETRY_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
 _MAX_API_STOPS = 4  # the OpenAI API accepts at most four stop strings; the rest are applied locally
+_MAX_RESPONSE_BYTES = 64 << 20  # a larger response body is an error, not a memory spike
 
 
 class _Retryable(Exception):
@@ -118,20 +119,35 @@ class OpenAIBackend:
         return "/chat/completions", body
 
     def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        # ``timeout`` bounds the whole request: requests' own timeout is per socket read, so a server that
+        # trickles a byte now and then would otherwise hold the item (and the run) for ever
+        deadline = time.monotonic() + self.timeout
         try:
             resp = self._session().post(
-                self.base_url + path, data=json.dumps(body), headers=self._headers(), timeout=self.timeout
+                self.base_url + path,
+                data=json.dumps(body),
+                headers=self._headers(),
+                timeout=self.timeout,
+                stream=True,
             )
+            with resp:
+                raw = bytearray()
+                for chunk in _chunks(resp):
+                    raw += chunk
+                    if time.monotonic() > deadline:
+                        raise requests.Timeout()
+                    if len(raw) > _MAX_RESPONSE_BYTES:
+                        raise ValueError(f"response larger than {_MAX_RESPONSE_BYTES} bytes")
         except requests.Timeout:
             raise _Retryable(f"timeout after {self.timeout:g} s") from None
-        except requests.ConnectionError as exc:
+        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
             raise _Retryable(f"connection error: {type(exc).__name__}") from None
         if resp.status_code in RETRY_STATUS:
             raise _Retryable(f"HTTP {resp.status_code}", _retry_after(resp.headers.get("Retry-After")))
         if resp.status_code >= 400:
-            raise ValueError(f"HTTP {resp.status_code}: {resp.text[:200]}")
+            raise ValueError(f"HTTP {resp.status_code}: {bytes(raw[:200]).decode('utf-8', 'replace')}")
         try:
-            data = resp.json()
+            data = json.loads(bytes(raw))
         except ValueError:
             raise _Retryable("response is not JSON") from None
         if not isinstance(data, dict):
@@ -171,6 +187,20 @@ class OpenAIBackend:
             return list(
                 pool.map(lambda pt: self._one(pt[0], config, pt[1]), zip(prompts, tool_lists, strict=True))
             )
+
+
+def _chunks(resp: requests.Response) -> Iterator[bytes]:
+    """The body in pieces as they arrive: ``read1`` returns after ONE socket read (``iter_content`` keeps
+    reading until its chunk is full, so a trickling server would never let the deadline be checked)."""
+    read1 = getattr(resp.raw, "read1", None)
+    if read1 is None:  # urllib3 < 2
+        yield from resp.iter_content(1024)
+        return
+    while True:
+        chunk = read1(1 << 16, decode_content=True)
+        if not chunk:
+            return
+        yield chunk
 
 
 def _retry_after(value: str | None) -> float | None:

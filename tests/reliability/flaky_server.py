@@ -1,0 +1,146 @@
+"""A local OpenAI-compatible server on 127.0.0.1 that misbehaves on request, for the reliability tests.
+
+The behaviour is chosen by the prompt text (completions) or the last message (chat): the first word that is
+a known mode decides, so a test states in its prompts what each request will meet. Every request is counted
+per prompt and every ``Authorization`` header is recorded, so tests can assert retries and key handling.
+
+=============  ====================================================================================
+mode           answer
+=============  ====================================================================================
+``ok``         200 with a completion ``"reply to <prompt>"``
+``r429x2``     429 (Retry-After: 0) on the first two requests for this prompt, then ``ok``
+``r500x2``     500 on the first two, then ``ok``
+``always500``  500 forever
+``always429``  429 forever
+``garbage``    200 with a body that is not JSON
+``notobj``     200 with a JSON list
+``nochoices``  200 with ``{"object": "text_completion"}`` (no choices)
+``slow``       sleeps 30 s before answering (the client times out)
+``trickle``    200 headers at once, then one body byte every 0.2 s for ever (a slow stream)
+``hangup``     closes the connection without answering
+``bad400``     400 with an error JSON (not retried)
+=============  ====================================================================================
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+MODES = "ok r429x2 r500x2 always500 always429 garbage notobj nochoices slow trickle hangup bad400".split()
+
+
+class FlakyServer:
+    """Start with ``with FlakyServer() as srv:``; ``srv.url`` is the base URL (``.../v1``)."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+        self.auth_headers: list[str] = []
+        self.healthy = False  # when True every request is answered ``ok`` (a server that recovered)
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                return
+
+            def do_POST(self) -> None:  # noqa: N802 - http.server API
+                n = int(self.headers.get("Content-Length") or 0)
+                body = json.loads(self.rfile.read(n) or b"{}")
+                outer._serve(self, body)
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    def __enter__(self) -> FlakyServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def _serve(self, h: BaseHTTPRequestHandler, body: dict[str, Any]) -> None:
+        if "messages" in body:
+            prompt = str(body["messages"][-1].get("content", ""))
+        else:
+            prompt = str(body.get("prompt", ""))
+        with self._lock:
+            self.counts[prompt] += 1
+            count = self.counts[prompt]
+            self.auth_headers.append(h.headers.get("Authorization") or "")
+        mode = next((w for w in prompt.split() if w in MODES), "ok")
+        if self.healthy:
+            mode = "ok"
+        if mode == "r429x2":
+            mode = "always429" if count <= 2 else "ok"
+        if mode == "r500x2":
+            mode = "always500" if count <= 2 else "ok"
+        chat = "messages" in body
+        if mode == "ok":
+            reply = f"reply to {prompt}"
+            choice = {"message": {"role": "assistant", "content": reply}} if chat else {"text": reply}
+            data = {"choices": [{**choice, "finish_reason": "stop"}], "usage": {"completion_tokens": 3}}
+            self._send(h, 200, json.dumps(data).encode())
+        elif mode == "always429":
+            self._send(h, 429, b'{"error": "rate limited"}', {"Retry-After": "0"})
+        elif mode == "always500":
+            self._send(h, 500, b'{"error": "internal"}')
+        elif mode == "garbage":
+            self._send(h, 200, b'{"choices": [{"text": "cut')
+        elif mode == "notobj":
+            self._send(h, 200, b"[1, 2, 3]")
+        elif mode == "nochoices":
+            self._send(h, 200, b'{"object": "text_completion"}')
+        elif mode == "bad400":
+            self._send(h, 400, b'{"error": {"message": "bad request"}}')
+        elif mode == "slow":
+            self._stop.wait(30)
+            self._send(h, 200, b"{}")
+        elif mode == "hangup":
+            h.close_connection = True
+            h.connection.shutdown(socket.SHUT_RDWR)
+        elif mode == "trickle":
+            h.send_response(200)
+            h.send_header("Content-Type", "application/json")
+            h.send_header("Content-Length", "100000")
+            h.end_headers()
+            try:
+                while not self._stop.is_set():
+                    h.wfile.write(b" ")
+                    h.wfile.flush()
+                    time.sleep(0.2)
+            except OSError:
+                return
+
+    @staticmethod
+    def _send(
+        h: BaseHTTPRequestHandler, status: int, data: bytes, headers: dict[str, str] | None = None
+    ) -> None:
+        try:
+            h.send_response(status)
+            h.send_header("Content-Type", "application/json")
+            h.send_header("Content-Length", str(len(data)))
+            for k, v in (headers or {}).items():
+                h.send_header(k, v)
+            h.end_headers()
+            h.wfile.write(data)
+        except OSError:
+            return
+
+
+if __name__ == "__main__":
+    with FlakyServer() as srv:
+        print(srv.url, flush=True)
+        threading.Event().wait()
