@@ -46,7 +46,7 @@ def _episode(index: int) -> dict[str, object]:
             {
                 "output": "Action: search",
                 "calls": [{"name": "search", "arguments": {"q": "x"}}],
-                "feedback": "FEEDBACK: search() got an unexpected keyword argument",
+                "feedback": ["FEEDBACK: search() got an unexpected keyword argument"],
                 "category": "tool_call_failure",
             }
         ],

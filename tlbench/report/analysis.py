@@ -10,8 +10,8 @@ with the same classifier (:func:`tlbench.classify.classify`) from the item's par
   whitespace, Unicode form, numeric strings) or ``other``.
 
 Gold and tool docs come from the benchmark data when it can be loaded (``--data-dir``/``$TLBENCH_DATA``),
-else from the item's own ``gold`` key (``--model`` runs write it) with name-only docs; an item with
-neither is counted under ``unknown``.
+else from the item's own ``gold`` key (``--model`` runs write it: a flat list of calls is one answer, a
+list of lists holds alternatives) with name-only docs; an item with neither is counted under ``unknown``.
 
 Units: single-turn benchmarks count *items* (an item with several problems counts once under each);
 episode benchmarks (ToolEyes) count *call attempts*, one category per attempt, which also gives the
@@ -111,8 +111,8 @@ def _record_gold(record: Mapping[str, Any], benchmark: str) -> list[list[Any]] |
     gold = record.get("gold")
     if gold is None:
         return None
-    if benchmark.startswith("bfcl") and isinstance(gold, list) and gold and isinstance(gold[0], Mapping):
-        gold = [gold]  # BFCL: one answer of parallel calls
+    if isinstance(gold, list) and gold and all(isinstance(g, Mapping) for g in gold):
+        gold = [gold]  # a flat list is ONE answer (its calls in parallel), as ``--model`` runs write it
     try:
         return gold_alternatives(gold)
     except ValueError:

@@ -164,8 +164,10 @@
         box.appendChild(el("pre", null, t.output || t.raw || ""));
         if (t.calls && t.calls.length) { box.appendChild(el("pre", null, "calls: " + JSON.stringify(t.calls))); }
         if (t.feedback !== undefined && t.feedback !== null) {
+          var fb = t.feedback;
+          if (Array.isArray(fb) && fb.every(function (x) { return typeof x === "string"; })) { fb = fb.join("\n"); }
           box.appendChild(el("pre", null, "feedback: " +
-            (typeof t.feedback === "string" ? t.feedback : JSON.stringify(t.feedback, null, 2))));
+            (typeof fb === "string" ? fb : JSON.stringify(fb, null, 2))));
         }
         body.appendChild(box);
       });
