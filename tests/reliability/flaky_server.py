@@ -29,6 +29,7 @@ import socket
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -38,7 +39,10 @@ MODES = "ok r429x2 r500x2 always500 always429 garbage notobj nochoices slow tric
 class FlakyServer:
     """Start with ``with FlakyServer() as srv:``; ``srv.url`` is the base URL (``.../v1``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, reply: Callable[[str], str] | None = None, delay_s: float = 0.0) -> None:
+        self.reply = reply or (lambda prompt: f"reply to {prompt}")
+        self.delay_s = delay_s
+        self.reply_only = reply is not None  # real prompts may contain mode words: never misbehave then
         self.counts: Counter[str] = Counter()
         self.auth_headers: list[str] = []
         self.healthy = False  # when True every request is answered ``ok`` (a server that recovered)
@@ -80,8 +84,10 @@ class FlakyServer:
             self.counts[prompt] += 1
             count = self.counts[prompt]
             self.auth_headers.append(h.headers.get("Authorization") or "")
+        if self.delay_s:
+            time.sleep(self.delay_s)
         mode = next((w for w in prompt.split() if w in MODES), "ok")
-        if self.healthy:
+        if self.healthy or self.reply_only:
             mode = "ok"
         if mode == "r429x2":
             mode = "always429" if count <= 2 else "ok"
@@ -89,7 +95,7 @@ class FlakyServer:
             mode = "always500" if count <= 2 else "ok"
         chat = "messages" in body
         if mode == "ok":
-            reply = f"reply to {prompt}"
+            reply = self.reply(prompt)
             choice = {"message": {"role": "assistant", "content": reply}} if chat else {"text": reply}
             data = {"choices": [{**choice, "finish_reason": "stop"}], "usage": {"completion_tokens": 3}}
             self._send(h, 200, json.dumps(data).encode())
