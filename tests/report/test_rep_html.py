@@ -69,6 +69,9 @@ def test_report_is_self_contained(report: Path) -> None:
     assert page.count("data:image/png;base64,") >= 2  # error bars per benchmark (+ robustness)
     assert EVIL not in page  # only escaped inside the JSON
     assert '<table class="lb" data-table="3">' in page
+    assert "<h3>perturbed vs gold</h3>" in page  # the comparison section
+    cf_row = "<td>rotbench-first-clean</td><td>CF</td><td>105</td><td>92.38</td><td>32.38</td><td>-60.00</td>"
+    assert cf_row in page
 
 
 def test_cli_report(scored_runs: tuple[Path, Path], data_dir: Path, tmp_path: Path, capsys) -> None:  # noqa: ANN001

@@ -3,8 +3,9 @@
   tlbench report RUN_DIR... --out DIR [--name NAME]... [--baseline NAME] [--data-dir DIR]
 
 DIR/index.html opens in any browser without a server or network: CSS, JavaScript, the plots (PNG) and the
-data (JSON) are all inside the file. It holds the leaderboard tables (paper Tables 3/4/5), the error
-breakdown and robustness plots (when matplotlib is installed), and an item browser: filter by run,
+data (JSON) are all inside the file. It holds the leaderboard tables (paper Tables 3/4/5), every run's
+scores, each run compared with the first (as 'tlbench compare'), the error breakdown and robustness
+plots (when matplotlib is installed), and an item browser: filter by run,
 benchmark, scenario, correctness and error category; open an item to see its prompt, raw output, parsed
 calls, gold calls, per-turn tools_env feedback and the verdict. Items render one page at a time, so runs
 with thousands of items stay responsive.

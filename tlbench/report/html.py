@@ -34,7 +34,7 @@ from tlbench.report.tables import build_tables
 
 __all__ = ["build_report", "write_report", "embed_json"]
 
-_SLOT = re.compile(r"__(CSS|JS|TITLE|META|TABLES|SCORES|ANALYSIS|DATA)__")
+_SLOT = re.compile(r"__(CSS|JS|TITLE|META|TABLES|SCORES|COMPARE|ANALYSIS|DATA)__")
 _SCORE_KEYS = ("n", "TS", "PI", "CF", "exec_accuracy", "DE", "CE", "VA", "parse_failure_rate", "missing")
 
 
@@ -100,6 +100,36 @@ def _analysis_section(runs: Sequence[Run], data_dir: Path | None, notes: list[st
     elif breakdowns:
         notes.append("matplotlib is not installed: no plots (pip install 'tlbench[plot]')")
     return "\n".join(parts) or '<p class="note">No item records to analyse.</p>', n_plots
+
+
+def _compare_section(runs: Sequence[Run], resamples: int = 1000) -> str:
+    """Every run against the first: B - A, paired bootstrap 95% CI, exact McNemar (as ``tlbench compare``)."""
+    from tlbench.report.compare import compare_runs
+
+    if len(runs) < 2:
+        return '<p class="note">One run: nothing to compare (give several run directories).</p>'
+    parts = []
+    for other in runs[1:]:
+        rows, _ = compare_runs(runs[0], other, resamples=resamples)
+        table = [
+            [
+                r.benchmark,
+                r.metric + (" ↓" if r.lower_is_better else ""),
+                r.n,
+                f"{r.a:.2f}",
+                f"{r.b_value:.2f}",
+                f"{r.diff:+.2f}",
+                f"[{r.ci[0]:+.2f}, {r.ci[1]:+.2f}]",
+                "-" if r.p_value is None else f"{r.p_value:.3g}",
+            ]
+            for r in rows
+        ]
+        head = f"<h3>{html.escape(other.name)} vs {html.escape(runs[0].name)}</h3>"
+        headers = ["benchmark", "metric", "n", "A", "B", "B-A", "95% CI", "McNemar p"]
+        parts.append(
+            head + (_simple_table(headers, table) if table else '<p class="note">No shared items.</p>')
+        )
+    return "\n".join(parts)
 
 
 def _call_dicts(value: Any) -> list[Any]:
@@ -243,6 +273,7 @@ def build_report(
         "META": _meta(runs),
         "TABLES": tables_html,
         "SCORES": _scores_section(runs),
+        "COMPARE": _compare_section(runs),
         "ANALYSIS": analysis_html,
         "DATA": embed_json(data),
     }
