@@ -144,3 +144,17 @@ def test_cli_analyze_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     captured = capsys.readouterr()
     assert json.loads(captured.out)["breakdowns"][0]["n"] == 1
     assert "items.jsonl:2: partial last line skipped" in captured.err
+
+
+def test_gold_alternatives_list_of_lists() -> None:
+    alts = [
+        [{"name": "translate", "arguments": {"text": "cat"}}],
+        [{"name": "nllb", "arguments": {"text": "cat"}}],
+    ]
+    recs = [
+        _rec(0, ["content_error"], [_call("nllb", text="CAT")], gold=alts),  # matches the 2nd answer: synonym
+        _rec(1, ["wrong_tool"], [_call("translate_text", text="cat")], gold=alts),  # shares "translate"
+    ]
+    b = breakdown("run", "rotbench-first-clean", recs)
+    assert b.counts["content_error:synonym"] == 1
+    assert b.counts["wrong_tool:shared_prefix"] == 1

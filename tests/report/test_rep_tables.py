@@ -269,3 +269,22 @@ def test_paper_rows_align_with_columns_and_keep_gaps() -> None:
     rows = paper_rows(data)
     assert rows["4"] == [("M (paper)", [1.25, None, 80.0], "Table 4 of arXiv 2412.15495")]
     assert rows["3"] == [] and rows["5"] == []
+
+
+def test_a_run_still_in_progress_is_shown_with_warnings(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    run = write_summary_run(tmp_path, "busy", {TA: {"TS": 1, "PI": 2, "CF": 3}})
+    manifest = json.loads((run / "manifest.json").read_text())
+    manifest.update(status="running", benchmarks=[TA, "tooleyes", "bfcl-v3-exec"])
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    assert main(["leaderboard", str(run), "--format", "csv"]) == 0
+    captured = capsys.readouterr()
+    assert "busy,run,1.00,2.00,3.00" in captured.out
+    assert "run status is 'running'" in captured.err
+    assert "not scored) for tooleyes, bfcl-v3-exec" in captured.err
+
+
+def test_a_score_out_folder_is_a_one_benchmark_run(tmp_path: Path) -> None:
+    run = write_summary_run(tmp_path, "r", {TA: {"TS": 5, "PI": 5, "CF": 5}})
+    (single,) = load_runs([run / TA])
+    assert single.name == TA and single.benchmarks == (TA,)
+    assert single.summary(TA)["TS"] == 5

@@ -134,12 +134,15 @@ def load_run(path: Path | str, name: str | None = None) -> Run:
         others = sorted(
             p.name for p in root.iterdir() if (p / "results.json").is_file() and p.name not in listed
         )
+        unscored = []
         for bench in [*listed, *others]:
             if (root / bench / "results.json").is_file():
                 results[bench] = _read_json(root / bench / "results.json")
                 dirs[bench] = root / bench
             else:
-                warnings.append(f"{root}: benchmark {bench!r} has no results.json (not scored yet)")
+                unscored.append(bench)
+        if unscored:
+            warnings.append(f"{root}: no results.json yet (not scored) for {', '.join(unscored)}")
     elif (root / "results.json").is_file():
         head = _read_json(root / "results.json")
         bench = str(head.get("benchmark") or root.name)
