@@ -65,24 +65,27 @@ def read_records(path: Path | str, *, require_output: bool = True) -> list[Recor
     """
     where = str(path)
     try:
-        fh = open(path, encoding="utf-8")
+        fh = open(path, "rb")
     except FileNotFoundError:
         raise UsageError(f"predictions file not found: {where}") from None
     except OSError as exc:
         raise UsageError(f"cannot read predictions file {where}: {exc.strerror or exc}") from None
     records: list[Record] = []
     with fh:
-        try:
-            for lineno, text in enumerate(fh, start=1):
-                if not text.strip():
-                    continue
-                if len(text) > MAX_LINE_CHARS:
-                    raise DataError("line too long", path=where, line=lineno)
-                data = _decode(text, where, lineno)
-                _check(data, where, lineno, require_output)
-                records.append(Record(line=lineno, ordinal=len(records), data=data))
-        except UnicodeDecodeError:
-            raise DataError("not UTF-8 text", path=where, line=len(records) + 1) from None
+        for lineno, raw in enumerate(fh, start=1):  # bytes per line: a decoding error names its own line
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise DataError("not UTF-8 text", path=where, line=lineno) from None
+            if not text.strip():
+                continue
+            if len(text) > MAX_LINE_CHARS:
+                raise DataError("line too long", path=where, line=lineno)
+            data = _decode(text, where, lineno)
+            _check(data, where, lineno, require_output)
+            records.append(Record(line=lineno, ordinal=len(records), data=data))
+    if not records:  # scoring nothing as "all missing" would hide a wrong path or a failed export
+        raise DataError("empty file: no prediction lines", path=where, line=1)
     return records
 
 
