@@ -70,7 +70,9 @@ def category_bars(group: Sequence[Breakdown]) -> bytes:
     ax.set_xlabel(f"% of {group[0].unit}")
     ax.set_title(f"{group[0].benchmark}: error categories")
     ax.spines[["top", "right"]].set_visible(False)
-    ax.legend(fontsize=8, loc="lower right")
+    top = max((b.share(k) for b in group for k, _ in rows), default=0.0)
+    ax.set_xlim(0, max(1.0, top * 1.15))
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     return _png(fig)
 
 
@@ -83,15 +85,21 @@ def robustness_plot(curves: Mapping[str, Mapping[str, Mapping[str, float]]]) -> 
             xs = [j for j, lv in enumerate(ROBUSTNESS_LEVELS) if lv in levels]
             ys = [levels[ROBUSTNESS_LEVELS[j]][metric] for j in xs]
             ax.plot(xs, ys, marker="o", color=_PALETTE[i % len(_PALETTE)], label=run)
+        ax.set_xlim(-0.3, len(ROBUSTNESS_LEVELS) - 0.7)
         ax.set_xticks(range(len(ROBUSTNESS_LEVELS)))
         ax.set_xticklabels(ROBUSTNESS_LEVELS, fontsize=8)
         ax.set_title(metric)
         ax.grid(axis="y", alpha=0.3)
         ax.spines[["top", "right"]].set_visible(False)
     axes[0].set_ylabel("% (RoTBench first turn)")
-    axes[0].set_ylim(bottom=0)
-    axes[-1].legend(fontsize=8)
-    fig.suptitle("RoTBench robustness: clean -> slight -> medium -> heavy -> union", fontsize=10)
+    top = max((v[m] for lv in curves.values() for v in lv.values() for m in ("TS", "PI", "CF")), default=0.0)
+    axes[0].set_ylim(0, min(100.0, top * 1.1) + 5)
+    axes[-1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
+    fig.suptitle(
+        "RoTBench robustness: clean \u2192 slight \u2192 medium \u2192 heavy \u2192 union",
+        fontsize=10,
+        y=1.03,
+    )
     return _png(fig)
 
 
