@@ -36,10 +36,15 @@ __all__ = [
     "TrajectoryWriter",
     "is_erroneous",
     "label_turns",
+    "FINISH_STEP",
+    "GoldTracker",
+    "align_gold",
 ]
 
 #: Message roles a trajectory may hold (tools_env's ``function`` role is stored as ``tool``).
 ROLES = frozenset({"system", "user", "assistant", "tool"})
+#: The gold of a task's final turn: a finish call (its answer text is free and never compared).
+FINISH_STEP: tuple[Mapping[str, Any], ...] = ({"name": "finish", "arguments": {"answer": ""}},)
 
 
 class TruncatedLineWarning(UserWarning):
@@ -432,8 +437,8 @@ def label_turns(
     """Label every assistant message of ``messages`` with the shared parser, classifier and reward.
 
     ``fmt`` is the output format of the assistant messages (a :data:`tlbench.parsers.FORMATS` name).
-    ``feedback`` maps a message index to the tools_env :class:`Feedback` (or text) of that turn; without it
-    the ``tool`` messages that follow are the feedback. The category is the most severe of: the call
+    ``feedback`` maps a message index to the tools_env :class:`Feedback` (or text, or a list of either) of
+    that turn; without it the ``tool`` messages that follow are the feedback. The category is the most severe of: the call
     judgement (against ``gold[k]`` for the k-th assistant turn when known, else against the docs when
     ``check_docs`` and docs exist) and :func:`tlbench.classify.classify_feedback` of the feedback.
     ``reward`` is :func:`tlbench.reward.irm_reward` of the gold judgement, None without gold.
@@ -455,8 +460,10 @@ def label_turns(
         k += 1
         text = str(msg.get("content", ""))
         result = parse(text, fmt, docs)
-        fb_obj = feedback.get(i) if feedback is not None and i in feedback else _feedback_after(messages, i)
-        fb_text = None if fb_obj is None else str(getattr(fb_obj, "text", fb_obj))
+        fb_raw = feedback.get(i) if feedback is not None and i in feedback else _feedback_after(messages, i)
+        fb_items = list(fb_raw) if isinstance(fb_raw, list | tuple) else ([] if fb_raw is None else [fb_raw])
+        texts = [str(getattr(f, "text", f)) for f in fb_items]
+        fb_text = "\n".join(texts) if any(texts) else None
         kinds: list[ErrorKind] = []
         reward: float | None = None
         turn_gold = gold[k] if gold is not None and k < len(gold) else None
@@ -471,8 +478,7 @@ def label_turns(
             kinds.append(ErrorKind.UNPARSABLE)
         elif check_docs and docs:
             kinds.append(classify(result, docs).kind)
-        if fb_obj is not None:
-            kinds.append(classify_feedback(fb_obj))
+        kinds.extend(classify_feedback(f) for f in fb_items)
         category = most_severe(kinds).value
         ids = token_ids.get(i) if token_ids is not None else None
         out.append(
@@ -487,4 +493,68 @@ def label_turns(
                 token_ids=None if ids is None else tuple(int(t) for t in ids),
             )
         )
+    return tuple(out)
+
+
+class GoldTracker:
+    """Which gold step an episode has reached, so that each assistant turn is judged against the right call.
+
+    ``steps`` are the gold calls per step (the final ``finish`` is appended). A turn judged CORRECT against
+    the current step completes it unless its feedback reports tool instability (the model may retry the
+    same call); any other turn leaves the step open, so a corrected retry is judged against the same gold.
+    """
+
+    def __init__(self, steps: Sequence[Sequence[Mapping[str, Any]]], docs: Sequence[Any]) -> None:
+        from tlbench.docs import docs_from_any
+        from tlbench.types import ToolDoc
+
+        self.steps = tuple(tuple(s) for s in steps) + (FINISH_STEP,)
+        self.docs = tuple(d for d in docs if isinstance(d, ToolDoc)) or (
+            docs_from_any(list(docs)) if docs else ()
+        )
+        self.position = 0
+
+    @property
+    def expected(self) -> tuple[Mapping[str, Any], ...]:
+        """The gold calls of the next turn."""
+        return self.steps[min(self.position, len(self.steps) - 1)]
+
+    @property
+    def done(self) -> bool:
+        """True once the finish step was reached and passed."""
+        return self.position >= len(self.steps)
+
+    def observe(self, result: Any, feedback: Sequence[Any] = ()) -> tuple[Mapping[str, Any], ...]:
+        """Judge one turn (a ParseResult) against :attr:`expected`; returns that gold and advances on success."""
+        from tlbench.classify import classify, classify_feedback
+        from tlbench.types import ErrorKind, ToolCall
+
+        gold = self.expected
+        calls = [ToolCall(name=str(c["name"]), arguments=dict(c.get("arguments") or {})) for c in gold]
+        verdict = classify(result, self.docs, [calls])
+        unstable = any(classify_feedback(f) is ErrorKind.TOOL_INSTABILITY for f in feedback)
+        if verdict.kind is ErrorKind.CORRECT and not unstable:
+            self.position += 1
+        return gold
+
+
+def align_gold(
+    messages: Sequence[Mapping[str, Any]],
+    tools: Sequence[Any],
+    fmt: str,
+    steps: Sequence[Sequence[Mapping[str, Any]]],
+) -> tuple[tuple[Mapping[str, Any], ...], ...]:
+    """The gold of every assistant message of a finished episode (see :class:`GoldTracker`)."""
+    from tlbench.parsers import parse
+
+    tracker = GoldTracker(steps, tools)
+    out = []
+    for i, msg in enumerate(messages):
+        if msg.get("role") == "assistant":
+            fb = _feedback_after(messages, i)
+            out.append(
+                tracker.observe(
+                    parse(str(msg.get("content", "")), fmt, tracker.docs), [] if fb is None else [fb]
+                )
+            )
     return tuple(out)
