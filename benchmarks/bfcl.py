@@ -440,6 +440,8 @@ def _read_jsonl(path: Path, report: LoadReport) -> list[tuple[int, dict[str, Any
         ) from None
     except OSError as exc:
         raise DataError(f"cannot read: {exc.strerror or exc}", path=str(path)) from None
+    except UnicodeDecodeError:
+        raise DataError("not UTF-8 text", path=str(path)) from None
     rows = []
     for n, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -453,6 +455,10 @@ def _read_jsonl(path: Path, report: LoadReport) -> list[tuple[int, dict[str, Any
             report.warn(path, n, "skipped: not an object with a string 'id'")
             continue
         rows.append((n, obj))
+    if not rows:  # an empty or wholly corrupt split would otherwise vanish from the scores in silence
+        raise DataError(
+            "no items (empty or corrupt file; check it with 'tlbench data status')", path=str(path)
+        )
     return rows
 
 
