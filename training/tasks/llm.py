@@ -1,0 +1,166 @@
+"""LLM-written tasks: a model behind an OpenAI-compatible endpoint invents the query and its gold calls.
+
+For each task the generator picks (seeded) a tool package and one or two target tools, as the synthetic
+source does, and asks the model (``/v1/chat/completions`` through :class:`tlbench.backends.openai_http.
+OpenAIBackend`) for a JSON object ``{"query": str, "calls": [{"name", "arguments"}]}``. A reply is accepted
+only when it is JSON, names exactly the target tools in order, and every call passes the shared classifier's
+documentation check (:func:`tlbench.classify.check_against_docs`: documented names and parameters, required
+parameters present, right types). Rejected replies are retried with a new seed up to ``retries`` times, then
+the task is dropped and counted. Near-miss distractor tools are added as in the synthetic source, and the
+split is the synthetic source's (package, tool) rule, so ``llm:heldout`` never shares a target tool/template
+pair with ``llm:train``.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from tlbench.errors import UsageError
+from tlbench.types import ToolCall, ToolDoc
+from tools_env.simulate import stable_seed
+from training.tasks import Task
+from training.tasks.synthetic import ToolPackage, _usable, near_miss_docs, split_of
+
+__all__ = ["llm_tasks", "task_prompt", "read_reply", "LLM_TEMPLATE"]
+
+#: The template index the split rule uses for LLM tasks (one "template": the model's own wording).
+LLM_TEMPLATE = -1
+
+_INSTRUCTIONS = (
+    "You write training data for a tool-using assistant. Given the tools below, write ONE realistic user "
+    "request that is solved by calling {targets}, in that order, with concrete argument values that appear "
+    "in the request. Reply with a single JSON object and nothing else: "
+    '{{"query": "<the user request>", "calls": [{{"name": "<tool>", "arguments": {{...}}}}]}}.\n\nTools:\n{tools}'
+)
+
+
+def task_prompt(docs: Sequence[ToolDoc], targets: Sequence[str]) -> list[dict[str, str]]:
+    """The chat messages asking for one task over ``docs`` targeting ``targets``."""
+    listing = json.dumps(
+        [d.to_dict() for d in docs if d.name not in ("finish", "ask_to_user")], ensure_ascii=False
+    )
+    return [{"role": "user", "content": _INSTRUCTIONS.format(targets=", ".join(targets), tools=listing)}]
+
+
+def read_reply(
+    text: str, docs: Sequence[ToolDoc], targets: Sequence[str]
+) -> tuple[str, list[dict[str, Any]]] | None:
+    """(query, calls) from a model reply, or None when it is not acceptable (see the module docstring)."""
+    from tlbench.classify import check_against_docs
+
+    start = text.find("{")
+    if start < 0:
+        return None
+    try:
+        obj, _ = json.JSONDecoder().raw_decode(text[start:])
+    except ValueError:
+        return None
+    if not isinstance(obj, Mapping):
+        return None
+    query = obj.get("query")
+    calls = obj.get("calls")
+    if not isinstance(query, str) or not query.strip() or not isinstance(calls, list):
+        return None
+    out: list[dict[str, Any]] = []
+    index = {d.name: d for d in docs}
+    for c in calls:
+        if not isinstance(c, Mapping) or not isinstance(c.get("name"), str):
+            return None
+        args = c.get("arguments") or {}
+        if not isinstance(args, Mapping):
+            return None
+        if check_against_docs(ToolCall(c["name"], dict(args)), index).kind.is_error:
+            return None
+        out.append({"name": c["name"], "arguments": dict(args)})
+    if [c["name"] for c in out] != list(targets):
+        return None
+    return query.strip(), out
+
+
+def llm_tasks(
+    library: Sequence[ToolPackage],
+    *,
+    n: int,
+    seed: int = 0,
+    split: str = "train",
+    base_url: str,
+    model: str,
+    backend: Any = None,
+    retries: int = 2,
+    multi_ratio: float = 0.3,
+    temperature: float = 0.7,
+    max_new_tokens: int = 512,
+    log: Any = None,
+) -> list[Task]:
+    """Up to ``n`` tasks of ``split`` written by ``model`` at ``base_url`` (``backend`` overrides the client)."""
+    from tlbench.backends.base import GenConfig
+
+    if n < 0:
+        raise UsageError("the number of tasks must be >= 0")
+    if backend is None:
+        from tlbench.backends.openai_http import OpenAIBackend
+
+        backend = OpenAIBackend(base_url, model)
+    pool = [
+        (p, d)
+        for p in library
+        for d in p.docs
+        if _usable(d) and split_of(p.name, d.name, LLM_TEMPLATE) == split
+    ]
+    if not pool:
+        raise UsageError(f"no tool of this library falls in split {split!r}")
+    rng = random.Random(stable_seed("llm-tasks", seed, split))  # not cryptography
+    tasks: list[Task] = []
+    dropped = 0
+    k = 0
+    while len(tasks) < n and k < n + retries * n + 10:
+        k += 1
+        pkg, doc = rng.choice(pool)
+        targets = [doc.name]
+        others = [d for d in pkg.docs if _usable(d) and d.name != doc.name]
+        if others and rng.random() < multi_ratio:
+            targets.append(rng.choice(others).name)
+        got = None
+        for attempt in range(retries + 1):
+            cfg = GenConfig(
+                max_new_tokens=max_new_tokens,
+                temperature=temperature,
+                seed=stable_seed("llm-task", seed, k, attempt) % (1 << 31),
+            )
+            gen = backend.generate([task_prompt(pkg.docs, targets)], cfg)[0]
+            if gen.ok:
+                got = read_reply(gen.text, pkg.docs, targets)
+            if got is not None:
+                break
+        if got is None:
+            dropped += 1
+            continue
+        query, calls = got
+        taken = {d.name for d in pkg.docs}
+        distractors: list[ToolDoc] = []
+        by_name = {d.name: d for d in pkg.docs}
+        for name in targets:
+            distractors += near_miss_docs(rng, by_name[name], taken, rng.randint(1, 2))
+        tools = [d for d in pkg.docs if d.name not in ("ask_to_user", "finish")]
+        for dd in distractors:
+            tools.insert(rng.randrange(len(tools) + 1), dd)
+        tools += [d for d in pkg.docs if d.name in ("ask_to_user", "finish")]
+        tasks.append(
+            Task(
+                id=f"llm-{split}-{seed}-{len(tasks)}",
+                source=f"llm:{split}",
+                query=query,
+                tools=tuple(tools),
+                steps=tuple((c,) for c in calls),
+                seed=seed,
+                split=split,
+                meta={"package": pkg.name, "model": model, "near_miss": [d.name for d in distractors]},
+            )
+        )
+    if dropped:
+        print(f"[tasks] llm: {dropped} task(s) dropped after unusable replies", file=log or sys.stderr)
+    return tasks
