@@ -131,7 +131,9 @@ def test_label_turns_from_feedback_docs_and_gold(weather_docs) -> None:
     assert [t.category for t in plain] == ["parameter_hallucination", "correct", "correct"]
     assert all(t.reward is None for t in plain)
     garbage = label_turns(
-        [{"role": "user", "content": "q"}, {"role": "assistant", "content": "get_weather\n{broken"}], (), "glm"
+        [{"role": "user", "content": "q"}, {"role": "assistant", "content": "get_weather\n{broken"}],
+        (),
+        "glm",
     )
     assert garbage[0].category == "unparsable" and not garbage[0].parse_ok and garbage[0].erroneous
 

@@ -119,14 +119,23 @@ class ToolPackage:
 
 
 def load_tool_library(data_dir: Path | None = None) -> list[ToolPackage]:
-    """Every ``Tool_Library/<Category>/<Tool>/config_gpt4.json`` under ``data_dir`` (sorted, so stable)."""
+    """Every ``Tool_Library/<Category>/<Tool>/config_gpt4.json`` under ``data_dir`` (sorted, so stable).
+
+    Duplicate names inside one config (three upstream files have one) are dropped after the first.
+    """
     from tlbench.docs import docs_from_tooleyes_config
 
     base = Path(data_dir or os.environ.get("TLBENCH_DATA") or ".") / LIBRARY_DIR
     files = sorted(base.glob("*/*/config_gpt4.json"))
     if not files:
         raise DataError("no ToolEyes tool library found (run 'tlbench data pull tooleyes')", str(base))
-    return [ToolPackage(str(f.parent.relative_to(base)), tuple(docs_from_tooleyes_config(f))) for f in files]
+    out = []
+    for f in files:
+        docs = {}  # a few upstream configs list a tool twice: keep the first
+        for d in docs_from_tooleyes_config(f):
+            docs.setdefault(d.name, d)
+        out.append(ToolPackage(str(f.parent.relative_to(base)), tuple(docs.values())))
+    return out
 
 
 def library_from_docs(docs: Sequence[ToolDoc], name: str = "custom") -> list[ToolPackage]:
