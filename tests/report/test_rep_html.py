@@ -72,6 +72,8 @@ def test_report_is_self_contained(report: Path) -> None:
     assert "<h3>perturbed vs gold</h3>" in page  # the comparison section
     cf_row = "<td>rotbench-first-clean</td><td>CF</td><td>105</td><td>92.38</td><td>32.38</td><td>-60.00</td>"
     assert cf_row in page
+    assert "<details><summary>per scenario</summary>" in page
+    assert "<td>perturbed</td><td>TG</td><td>15</td>" in page  # 7 RoTBench scenarios of 15 items
 
 
 def test_cli_report(scored_runs: tuple[Path, Path], data_dir: Path, tmp_path: Path, capsys) -> None:  # noqa: ANN001

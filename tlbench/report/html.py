@@ -70,7 +70,27 @@ def _scores_section(runs: Sequence[Run]) -> str:
         keys = [k for k in _SCORE_KEYS if any(k in r.summary(bench) for r in runs)]
         rows = [[r.name, *(_fmt(r.summary(bench).get(k)) for k in keys)] for r in runs if bench in r.results]
         parts.append(f"<h3>{html.escape(bench)}</h3>" + _simple_table(["run", *keys], rows))
+        per = _per_scenario_rows(runs, bench)
+        if per:
+            cols = [
+                k
+                for k in ("n", "TS", "PI", "CF", "exec_accuracy", "DE", "CE", "VA")
+                if any(k in x[2] for x in per)
+            ]
+            table = _simple_table(
+                ["run", "scenario", *cols], [[r, sc, *(_fmt(v.get(k)) for k in cols)] for r, sc, v in per]
+            )
+            parts.append(f"<details><summary>per scenario</summary>{table}</details>")
     return "\n".join(parts) or '<p class="note">No scored benchmark.</p>'
+
+
+def _per_scenario_rows(runs: Sequence[Run], bench: str) -> list[tuple[str, str, Mapping[str, Any]]]:
+    out = []
+    for r in runs:
+        per = (r.results.get(bench) or {}).get("per_scenario")
+        if isinstance(per, Mapping) and len(per) > 1:
+            out.extend((r.name, str(sc), v) for sc, v in per.items() if isinstance(v, Mapping))
+    return out
 
 
 def _analysis_section(runs: Sequence[Run], data_dir: Path | None, notes: list[str]) -> tuple[str, int]:
