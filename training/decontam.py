@@ -24,7 +24,7 @@ from typing import Any
 
 from tlbench.errors import DataError
 
-__all__ = ["TEST_SETS", "TestIndex", "ngrams", "load_test_index", "report", "write_report", "summary_lines"]
+__all__ = ["TEST_SETS", "SetIndex", "ngrams", "load_test_index", "report", "write_report", "summary_lines"]
 
 #: Test set -> benchmark names whose items make it up (RoTBench's ten sets share queries: clean + union).
 TEST_SETS: dict[str, tuple[str, ...]] = {
@@ -52,7 +52,7 @@ def ngrams(text: str, n: int) -> set[tuple[str, ...]]:
 
 
 @dataclass(frozen=True, slots=True)
-class TestIndex:
+class SetIndex:
     """The tool names, queries and query n-grams of one test set."""
 
     name: str
@@ -74,10 +74,10 @@ def _norm_query(q: str) -> str:
     return " ".join(_words(q))
 
 
-_CACHE: dict[tuple[str, str, int], TestIndex] = {}
+_CACHE: dict[tuple[str, str, int], SetIndex] = {}
 
 
-def load_test_index(name: str, data_dir: Path, n: int = 8) -> TestIndex:
+def load_test_index(name: str, data_dir: Path, n: int = 8) -> SetIndex:
     """Index test set ``name`` (a :data:`TEST_SETS` key) from the benchmark data (cached per process)."""
     key = (name, str(data_dir), n)
     if key in _CACHE:
@@ -98,7 +98,7 @@ def load_test_index(name: str, data_dir: Path, n: int = 8) -> TestIndex:
     for i, q in enumerate(uniq):
         for g in ngrams(q, n):
             grams.setdefault(g, i)
-    index = TestIndex(name, frozenset(tools), frozenset(_norm_query(q) for q in uniq), grams, uniq, n)
+    index = SetIndex(name, frozenset(tools), frozenset(_norm_query(q) for q in uniq), grams, uniq, n)
     _CACHE[key] = index
     return index
 

@@ -115,7 +115,7 @@ def test_resume_after_kill_9_loses_and_duplicates_nothing(tmp_path: Path, task_f
         "--tasks",
         str(task_file),
         "--limit",
-        "600",
+        "250",
         "--batch-size",
         "2",
         "--out",
