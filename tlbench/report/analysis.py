@@ -37,6 +37,7 @@ __all__ = [
     "robustness",
     "ROBUSTNESS_LEVELS",
     "load_benchmark_items",
+    "item_categories",
 ]
 
 #: Rows of the breakdown table: key and label (sub-types indented under their parent).
@@ -178,6 +179,19 @@ def load_benchmark_items(benchmark: str, data_dir: Path | None) -> Mapping[int, 
     return _cached_items(benchmark, str(data_dir))
 
 
+def item_categories(rec: Mapping[str, Any]) -> list[str]:
+    """The stored categories of an item; for a wrong item with none stored, ``missing`` (no prediction)
+    or ``unparsable`` (the scorer could not read the output)."""
+    cats = [str(c) for c in rec.get("categories") or ()]
+    if not cats and not rec.get("correct"):
+        detail = rec.get("detail") if isinstance(rec.get("detail"), Mapping) else {}
+        if detail.get("missing"):
+            return ["missing"]
+        if not rec.get("parsed", True):
+            return ["unparsable"]
+    return cats
+
+
 def breakdown(
     run_name: str,
     benchmark: str,
@@ -197,13 +211,7 @@ def breakdown(
         return Breakdown(run_name, benchmark, "call attempts", n, errors, counts)
     errors = 0
     for rec in records:
-        cats = {c for c in rec.get("categories") or () if c != "correct"}
-        detail = rec.get("detail") if isinstance(rec.get("detail"), Mapping) else {}
-        if not cats and not rec.get("correct"):
-            if detail.get("missing"):
-                cats = {"missing"}
-            elif not rec.get("parsed", True):
-                cats = {"unparsable"}
+        cats = {c for c in item_categories(rec) if c != "correct"}
         if not cats:
             continue
         errors += 1

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from tlbench.errors import UsageError
-from tlbench.report.analysis import analyze_run, load_benchmark_items, robustness
+from tlbench.report.analysis import analyze_run, item_categories, load_benchmark_items, robustness
 from tlbench.report.analysis_text import group_by_benchmark, visible_rows
 from tlbench.report.compare import EPISODE_BENCHMARKS
 from tlbench.report.render import TABLE_CSS, html_table
@@ -181,17 +181,6 @@ class _Strings:
         return self._index[key]
 
 
-def _categories(rec: Mapping[str, Any]) -> list[str]:
-    cats = [str(c) for c in rec.get("categories") or ()]
-    if not cats and not rec.get("correct"):
-        detail = rec.get("detail") if isinstance(rec.get("detail"), Mapping) else {}
-        if detail.get("missing"):
-            cats = ["missing"]
-        elif not rec.get("parsed", True):
-            cats = ["unparsable"]
-    return cats
-
-
 def _entry(
     rec: Mapping[str, Any], r: int, b: int, bench: str, data_item: Any, strings: _Strings
 ) -> dict[str, Any]:
@@ -224,7 +213,7 @@ def _entry(
         "s": str(rec.get("scenario") or "-"),
         "ok": 1 if rec.get("correct") else 0,
         "m": flags,
-        "c": _categories(rec),
+        "c": item_categories(rec),
         "o": output if isinstance(output, str) else None,
         "pc": _call_dicts(rec.get("calls")),
         "g": gold,
