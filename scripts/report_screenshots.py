@@ -4,7 +4,8 @@ Run: ``python scripts/report_screenshots.py [RUN_DIR...] [--out DIR] [--data-dir
 full default-model run ``/work/runs/smollm2-full`` when present, else ``/work/runs/smollm2-limit20``;
 default output ``/work/notes/screens`` (not committed). Writes ``report/index.html``, ``plot_*.png``
 (the analysis figures), ``report_top.png`` (tables and plots), ``report_items.png`` (the item browser),
-``report_filtered.png`` (a filter applied) and ``item_view.png`` (an opened item), and prints one JSON
+``report_filtered.png`` (a filter applied), ``item_view.png`` (an opened item) and, when the run has
+ToolEyes, ``item_view_episode.png`` (an episode's turns with tools_env feedback), and prints one JSON
 line: file list, item count, console errors seen by the browser.
 """
 
@@ -79,6 +80,18 @@ def main() -> int:
             rows[0].click()
             time.sleep(0.2)
         driver.save_screenshot(str(args.out / "item_view.png"))
+        benches = [o.text for o in driver.find_elements(By.CSS_SELECTOR, "#f-bench option")]
+        if "tooleyes" in benches:  # an episode: per-turn outputs, calls and tools_env feedback
+            driver.find_element(By.ID, "iv-close").click()
+            Select(driver.find_element(By.ID, "f-bench")).select_by_value(str(benches.index("tooleyes") - 1))
+            rows = driver.find_elements(By.CSS_SELECTOR, "#items tbody tr")
+            if rows:
+                rows[0].click()
+                time.sleep(0.2)
+                driver.execute_script(
+                    "var t = document.querySelector('#iv-body .turn'); if (t) { t.scrollIntoView(); }"
+                )
+                driver.save_screenshot(str(args.out / "item_view_episode.png"))
         errors = [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"]
     finally:
         driver.quit()

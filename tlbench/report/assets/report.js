@@ -153,7 +153,7 @@
     vp.appendChild(cats(it.c)); body.appendChild(vp);
     section(body, "Scorer detail", it.d, true);
     section(body, "Prompt", promptText(it.p >= 0 ? DATA.strings[it.p] : null));
-    section(body, "Raw output", it.o);
+    section(body, "Raw output", it.o === "" ? "(empty output)" : it.o);
     section(body, "Parsed calls", it.pc, true);
     section(body, "Gold calls", it.g, true);
     if (Array.isArray(it.t) && it.t.length) {
@@ -161,7 +161,7 @@
       it.t.forEach(function (t, n) {
         var box = el("div", "turn");
         box.appendChild(el("div", "msg-role", "turn " + (n + 1) + " \u00b7 " + (t.category || "")));
-        box.appendChild(el("pre", null, t.output || t.raw || ""));
+        box.appendChild(el("pre", null, t.output || t.raw || "(empty output)"));
         if (t.calls && t.calls.length) { box.appendChild(el("pre", null, "calls: " + JSON.stringify(t.calls))); }
         if (t.feedback !== undefined && t.feedback !== null) {
           var fb = t.feedback;
