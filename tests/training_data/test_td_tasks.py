@@ -90,3 +90,15 @@ def test_task_files_round_trip_and_bad_lines(tmp_path: Path, weather_docs) -> No
     with pytest.raises(UsageError, match="split"):
         load_tasks("synthetic:test", n=1)
     os.environ.get("TLBENCH_DATA")  # (no side effects on the environment)
+
+
+def test_max_tools_caps_the_prompt_but_keeps_gold_and_near_misses(data_dir: Path) -> None:
+    tasks = generate_tasks(load_tool_library(data_dir), n=40, seed=3, max_tools=4)
+    for t in tasks:
+        names = [d.name for d in t.tools]
+        gold = {c["name"] for s in t.steps for c in s}
+        assert len(names) - 2 <= max(4, len(gold) + len(t.meta["near_miss"]))
+        assert gold <= set(names) and set(t.meta["near_miss"]) <= set(names)
+        _check_task(t)
+    with pytest.raises(UsageError):
+        generate_tasks(load_tool_library(data_dir), n=1, max_tools=0)

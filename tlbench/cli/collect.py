@@ -3,7 +3,7 @@
   tlbench collect --model M --tasks SOURCE --out FILE [--backend auto|transformers|vllm|openai|mock]
                   [--base-url URL] [--prompt-format auto|NAME] [--limit N] [--seed S] [--batch-size N]
                   [--max-new-tokens N] [--temperature T] [--max-generations N] [--no-cache]
-                  [--dump-tasks FILE] [--task-base-url URL --task-model NAME] [--data-dir DIR]
+                  [--max-tools N] [--dump-tasks FILE] [--task-base-url URL --task-model NAME] [--data-dir DIR]
   tlbench collect --import FORMAT FILE --out FILE [--data-dir DIR]
 
 SOURCE: ``synthetic`` / ``synthetic:train`` (default split) or ``synthetic:heldout`` (deterministic tasks over
@@ -76,6 +76,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--dtype", default="auto", choices=("auto", "float32", "bfloat16", "float16"), help="local models"
     )
+    parser.add_argument(
+        "--max-tools", type=int, default=None, metavar="N", help="synthetic tasks: at most N tools per prompt"
+    )
     parser.add_argument("--dump-tasks", type=Path, metavar="FILE", help="also write the tasks as JSONL")
     parser.add_argument("--task-base-url", default=None, help="endpoint that writes tasks (--tasks llm)")
     parser.add_argument("--task-model", default=None, help="model name at --task-base-url")
@@ -124,7 +127,9 @@ def _collect(args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
     from training.tasks import load_tasks, write_tasks
 
     llm = {"base_url": args.task_base_url, "model": args.task_model}
-    tasks = load_tasks(args.tasks, n=args.limit, seed=args.seed, data_dir=data_dir, llm=llm)
+    tasks = load_tasks(
+        args.tasks, n=args.limit, seed=args.seed, data_dir=data_dir, llm=llm, max_tools=args.max_tools
+    )
     if args.dump_tasks is not None:
         write_tasks(args.dump_tasks, tasks)
     replies: dict[str, str] = {}

@@ -161,11 +161,12 @@ def load_tasks(
     seed: int = 0,
     data_dir: Path | None = None,
     llm: Mapping[str, Any] | None = None,
+    max_tools: int | None = None,
 ) -> list[Task]:
     """Resolve a ``--tasks`` SOURCE: ``synthetic[:train|heldout]``, ``llm[:train|heldout]`` or a JSONL file.
 
     ``n`` caps how many tasks are made (a file is cut to its first ``n``); ``llm`` holds the endpoint options
-    of the ``llm`` source (``base_url``, ``model``, ``tools_per_task`` ...).
+    of the ``llm`` source (``base_url``, ``model`` ...); ``max_tools`` caps the tools per synthetic task.
     """
     kind, _, split = source.partition(":")
     if kind in ("synthetic", "llm"):
@@ -178,7 +179,7 @@ def load_tasks(
         if kind == "synthetic":
             from training.tasks.synthetic import generate_tasks
 
-            return generate_tasks(library, n=n, seed=seed, split=split)
+            return generate_tasks(library, n=n, seed=seed, split=split, max_tools=max_tools)
         from training.tasks.llm import llm_tasks
 
         opts = dict(llm or {})

@@ -334,8 +334,16 @@ def generate_tasks(
     multi_ratio: float = 0.3,
     near_miss: tuple[int, int] = (1, 2),
     source: str = "synthetic",
+    max_tools: int | None = None,
 ) -> list[Task]:
-    """``n`` tasks of ``split`` (deterministic in ``seed``; see the module docstring)."""
+    """``n`` tasks of ``split`` (deterministic in ``seed``; see the module docstring).
+
+    ``max_tools`` caps the tools shown per task (``ask_to_user``/``finish`` not counted): the gold tools and
+    their near misses always stay, other package tools are dropped at random. ToolEyes folders hold up to
+    ~20 tools (2-5k prompt tokens); a cap keeps prompts short for small models and CPU training.
+    """
+    if max_tools is not None and max_tools < 1:
+        raise UsageError("max_tools must be >= 1")
     if n < 0:
         raise UsageError("the number of tasks must be >= 0")
     pool = _candidates(library)
@@ -370,6 +378,12 @@ def generate_tasks(
         for d in chosen:
             distractors += near_miss_docs(rng, d, taken, rng.randint(*near_miss))
         tools = [d for d in pkg.docs if d.name not in _RESERVED]
+        if max_tools is not None:
+            keep = {d.name for d in chosen}
+            rest = [d.name for d in tools if d.name not in keep]
+            room = max(0, max_tools - len(keep) - len(distractors))
+            keep |= set(rng.sample(rest, min(room, len(rest))))
+            tools = [d for d in tools if d.name in keep]
         for dd in distractors:  # at random positions: names are not sorted
             tools.insert(rng.randrange(len(tools) + 1), dd)
         reserved = {d.name: d for d in _reserved_docs()} | {
