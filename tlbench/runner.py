@@ -156,7 +156,7 @@ class Progress:
         self.tokens += sum(g.n_new_tokens for g in gens if not g.cached)
         self.cached += sum(1 for g in gens if g.cached)
         now = time.monotonic()
-        if self._tty or now - self._last >= self.every or self.done >= self.total:
+        if self._tty or now - self._last >= self.every:
             self._last = now
             self._emit(final=False)
 
@@ -561,7 +561,7 @@ def _run_episodes(
         )
         first_prompts.append(None)
     envs: list[Any] = [None] * len(items)
-    progress = Progress(f"{name} (episodes)", len(items), ctx.log)
+    progress = Progress(f"{name} (episodes)", 0, ctx.log)
     try:
         for rnd in range(MAX_GENERATIONS):
             active = [i for i, ep in enumerate(episodes) if not ep.finished]
@@ -576,8 +576,8 @@ def _run_episodes(
             for i, p in zip(active, prompts, strict=True):
                 if first_prompts[i] is None:
                     first_prompts[i] = p
-            progress.label = f"{name} round {rnd + 1}/{MAX_GENERATIONS}"
-            progress.total, progress.done = len(active), 0
+            progress.label = f"{name} round {rnd + 1}/{MAX_GENERATIONS} ({len(active)} active)"
+            progress.total = progress.done + len(active)
             gens = _generate(ctx, prompts, tools, config, progress)
             for i, g in zip(active, gens, strict=True):
                 ep = episodes[i]
@@ -626,7 +626,8 @@ def _run_episodes(
 
 
 def run_table(run_dir: Path) -> str:
-    """One leaderboard-style row for a run: per-benchmark TS/PI/CF (exec for BFCL), DE/CE/VA for ToolEyes."""
+    """The run as one leaderboard row: ``TS/PI/CF`` per benchmark (``+exec`` for BFCL), ``DE/CE/VA`` for
+    ToolEyes; benchmarks not finished yet are left out. A footer line says how the run was made."""
     from tabulate import tabulate
 
     manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
@@ -637,15 +638,12 @@ def run_table(run_dir: Path) -> str:
         if not path.is_file():
             continue
         summary = json.loads(path.read_text(encoding="utf-8")).get("summary", {})
-        short = _short(name)
-        keys = ("DE", "CE", "VA") if "VA" in summary else ("TS", "PI", "CF")
-        for k in keys:
-            head.append(f"{short} {k}")
-            row.append(_num(summary.get(k)))
+        keys = ["DE", "CE", "VA"] if "VA" in summary else ["TS", "PI", "CF"]
         if "exec_accuracy" in summary:
-            head.append(f"{short} exec")
-            row.append(_num(summary.get("exec_accuracy")))
-    text = tabulate([row], headers=head, tablefmt="simple")
+            keys.append("exec_accuracy")
+        head.append(f"{_short(name)}\n" + "/".join(k.replace("_accuracy", "") for k in keys))
+        row.append("/".join(_num(summary.get(k)) for k in keys))
+    text = tabulate([row], headers=head, tablefmt="simple", disable_numparse=True)
     foot = (
         f"{manifest.get('status')} | {manifest.get('backend')} | format {manifest.get('prompt_format')} | "
         f"mode {manifest.get('mode')} | limit {manifest.get('limit')} | {manifest.get('wall_time_s')} s | "
@@ -656,16 +654,19 @@ def run_table(run_dir: Path) -> str:
 
 
 def _short(name: str) -> str:
-    return (
-        name.replace("rotbench-", "rot-")
-        .replace("toolalpaca-real", "alpaca")
-        .replace("bfcl-v3-exec", "bfcl")
-        .replace("tooleyes", "eyes")
-    )
+    for long, short in (
+        ("rotbench-first-", "rot1-"),
+        ("rotbench-third-", "rot3-"),
+        ("toolalpaca-real", "alpaca"),
+        ("bfcl-v3-exec", "bfcl"),
+        ("tooleyes", "eyes"),
+    ):
+        name = name.replace(long, short)
+    return name
 
 
 def _num(value: Any) -> str:
-    return f"{value:.2f}" if isinstance(value, int | float) else "-"
+    return f"{value:.1f}" if isinstance(value, int | float) else "-"
 
 
 def with_overrides(cfg: RunConfig, **changes: Any) -> RunConfig:

@@ -87,7 +87,7 @@ def test_sigkill_then_rerun_regenerates_nothing(tmp_path: Path, tiny_model_dir: 
     assert manifest["generations"] == total - before  # zero repeated generations
     assert _rows(db) == total
     assert "items/s" in rerun.stderr and "tokens/s" in rerun.stderr
-    assert "bfcl TS" in rerun.stdout  # the run's table
+    assert "bfcl" in rerun.stdout and "TS/PI/CF/exec" in rerun.stdout  # the run's table
 
     ref = tmp_path / "ref"
     fresh = subprocess.run(

@@ -77,7 +77,8 @@ def test_run_dir_layout_and_predictions_rescore_identically(tmp_path: Path, data
         if name == "tooleyes":
             assert all("turns" in r for r in rows)
     assert json.loads((out / "rotbench-first-clean" / "results.json").read_text())["summary"]["CF"] == 100.0
-    assert "rot-first-clean CF" in run_table(out)
+    table = run_table(out)
+    assert "rot1-clean" in table and "100.0/100.0/100.0" in table and "DE/CE/VA" in table
 
 
 def test_episodes_are_stepped_together_with_at_most_nine_generations(tmp_path: Path, data_dir: Path) -> None:
