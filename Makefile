@@ -13,8 +13,15 @@ install-dev:
 	$(PIP) install -q torch==2.13.0
 	$(PIP) install -q -c constraints.txt -e ".[train,dev]"
 
+DEMO_BENCHMARKS ?= toolalpaca-real,rotbench-first-clean,bfcl-v3-exec,tooleyes
+DEMO_LIMIT ?= 2
+
+# Scores the default model (SmolLM2-135M, offline, CPU) on a --limit slice of the four benchmarks and prints
+# the run's table; the run dir lands in runs/demo (re-running is free: the generation cache is reused).
 demo: install
 	tlbench data status --data-dir $(DATA)
+	HF_HUB_OFFLINE=1 tlbench score --model smollm2-135m --benchmarks $(DEMO_BENCHMARKS) \
+		--limit $(DEMO_LIMIT) --data-dir $(DATA) --out runs/demo
 
 test: install-dev
 	TLBENCH_DATA=$(DATA) $(PYTHON) -m pytest -q tests
