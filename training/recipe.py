@@ -24,6 +24,8 @@ else:  # pragma: no cover - Python 3.10 gets tomli from the train extra
 __all__ = ["RECIPE_DIR", "SFTStage", "RLStage", "Recipe", "list_recipes", "load_recipe"]
 
 RECIPE_DIR = Path(__file__).resolve().parent / "recipes"
+#: The paper's Table 5 rows, in its order.
+TABLE5_ORDER = ("none", "mae", "pkt", "irm", "mae_pkt", "mae_irm", "pkt_irm", "all")
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +64,7 @@ class RLStage:
     num_generations: int = 4
     temperature: float = 0.7
     max_completion_length: int = 512
+    max_prompt_length: int = 0  # tokens; longer RL prompts are skipped (0 = no limit)
     clip_range: float = 0.2
     value_clip_range: float = 0.2
     gamma: float = 1.0
@@ -124,7 +127,6 @@ def _resolve(ref: str, seen: tuple[str, ...] = ()) -> tuple[dict[str, Any], Path
     if parent:
         base, _ = _resolve(str(parent), (*seen, str(path)))
         base.pop("name", None)
-        base.pop("description", None)
         data = _merge(base, data)
     return data, path
 
@@ -175,5 +177,7 @@ def load_recipe(ref: str) -> Recipe:
 
 def list_recipes() -> list[str]:
     """Names of the shipped recipes, paper rows first, then the tiny presets."""
-    names = sorted(p.stem for p in RECIPE_DIR.glob("*.toml"))
-    return [n for n in names if not n.startswith("tiny-")] + [n for n in names if n.startswith("tiny-")]
+    names = {p.stem for p in RECIPE_DIR.glob("*.toml")}
+    paper = [n for n in TABLE5_ORDER if n in names]
+    tiny = [f"tiny-{n}" for n in TABLE5_ORDER if f"tiny-{n}" in names]
+    return paper + tiny + sorted(names - set(paper) - set(tiny))
