@@ -93,14 +93,14 @@ def _mix(n: int, seed: int = 0) -> list[tuple[str, str, list[list[ToolCall]]]]:
     return out
 
 
-def _rate(fn: Any, items: list[Any], seconds: float) -> float:
+def _rate(fn: Any, items: list[Any], seconds: float, clock: Any = time.perf_counter) -> float:
     done = 0
-    start = time.perf_counter()
+    start = clock()
     while True:
         for item in items:
             fn(item)
         done += len(items)
-        elapsed = time.perf_counter() - start
+        elapsed = clock() - start
         if elapsed >= seconds:
             return done / elapsed
 
@@ -141,6 +141,15 @@ def main() -> int:
             _rate(lambda it: irm_reward(classify(parse(it[0], it[1], docs), docs, it[2])), mix, args.seconds)
         )
         result["meets_target"] = result["outputs_per_s"] >= 20000
+        # per CPU second of this process: the one-core rate without other processes' share of the core
+        result["outputs_per_cpu_s"] = round(
+            _rate(
+                lambda it: irm_reward(classify(parse(it[0], it[1], docs), docs, it[2])),
+                mix,
+                args.seconds,
+                time.process_time,
+            )
+        )
     feedback = [
         "get_translation_nllb() missing 1 required positional argument: 'max_length'",
         '{"activity": "Learn Kotlin", "type": "education", "participants": 1, "price": 0}',

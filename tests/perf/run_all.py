@@ -1,0 +1,235 @@
+"""Run every performance script of tests/perf and report the ratios against their targets, side by side.
+
+Each ``bench_*.py`` / ``perf_*.py`` script runs in its own subprocess and prints one JSON object (its last
+line of stdout); this runner collects them, derives the headline ratios below, prints ONE table and then ONE
+JSON object (``{"ratios": ..., "targets": ..., "pass": ..., "scripts": ...}``). Ratios, not absolute times,
+are the claims: they are measured in the same run on the same machine, so machine load mostly cancels out.
+
+=======================================  =====================================================  ===========
+ratio                                    what                                                   target
+=======================================  =====================================================  ===========
+generation_harness_over_raw              harness tokens/s / raw ``model.generate`` tokens/s     >= 0.9 CPU
+parse_classify_outputs_per_s             parse + classify outputs/s on one core                 >= 20,000
+sandbox_calls_per_s                      sandboxed tool calls/s (pool, pipelined, all cores)    >= 2,000
+sandbox_over_in_process                  sandboxed / bare in-process calls/s (information)      -
+score_gold_all_s                         scoring all four benchmarks' gold answers (s)          < 10
+score_cached_rerun_s                     re-run of a finished ``score --model`` (s, wall)       < 5
+score_cached_rerun_generations           generations made by that re-run                        == 0
+train_weighted_step_time_ratio           MAE+PKT trainer step / stock SFTTrainer step           <= 1.05
+train_weighted_peak_memory_ratio         peak memory of the same two steps                      <= 1.05
+irm_reward_share_of_rl_step              IRM reward seconds / GRPO step seconds                 < 0.01
+=======================================  =====================================================  ===========
+
+    python tests/perf/run_all.py [--quick] [--only NAME,...] [--json-out FILE]
+
+``--quick`` passes smaller sizes to the slow scripts (a smoke run; the figures are noisier). A script that
+fails or times out is reported with its error and its ratios are missing (and count as not passing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+
+#: Extra arguments per script: (full run, --quick run).
+ARGS: dict[str, tuple[list[str], list[str]]] = {
+    "bench_generate.py": ([], ["--n", "16", "--repeats", "2"]),
+    "bench_parse.py": ([], ["--seconds", "0.5"]),
+    "bench_parse_classify.py": ([], ["--seconds", "1"]),
+    "bench_sandbox.py": ([], ["--calls", "5000"]),
+    "bench_score_gold.py": ([], []),
+    "bench_score_cache.py": ([], ["--limit", "20"]),
+    "bench_training.py": ([], ["--layers", "2", "--seq", "128", "--reps", "2", "--rl-steps", "2"]),
+    "perf_exec_executors.py": ([], ["1000"]),
+    "bench_collect.py": ([], ["--n", "60"]),
+    "bench_report.py": ([], ["--items", "2000"]),
+}
+TIMEOUT_S = {"bench_training.py": 1800, "bench_score_cache.py": 900}
+
+#: name -> (description, comparator, target, extractor over the scripts' JSON objects)
+Extract = Callable[[dict[str, Any]], Any]
+
+
+def _get(script: str, *path: str) -> Extract:
+    def f(res: dict[str, Any]) -> Any:
+        cur: Any = res.get(script)
+        for p in path:
+            if not isinstance(cur, dict):
+                return None
+            cur = cur.get(p)
+        return cur
+
+    return f
+
+
+def _sandbox_over_in_process(res: dict[str, Any]) -> Any:
+    sb = res.get("bench_sandbox.py") or {}
+    a, b = sb.get("sandbox_pipelined_calls_per_s"), sb.get("in_process_calls_per_s")
+    return round(a / b, 5) if a and b else None
+
+
+RATIOS: dict[str, tuple[str, str, float | None, Extract]] = {
+    "generation_harness_over_raw": (
+        "harness / raw model.generate tokens/s (CPU, transformers)", ">=", 0.9,
+        _get("bench_generate.py", "ratio"),
+    ),
+    "parse_classify_outputs_per_s": (
+        "parse + classify outputs/s, one core", ">=", 20_000, _get("bench_parse_classify.py", "outputs_per_s"),
+    ),
+    "parse_classify_outputs_per_cpu_s": (
+        "  same, per CPU second of the process", "info", None, _get("bench_parse_classify.py", "outputs_per_cpu_s"),
+    ),
+    "sandbox_calls_per_s": (
+        "sandboxed tool calls/s (pool, pipelined)", ">=", 2_000,
+        _get("bench_sandbox.py", "sandbox_pipelined_calls_per_s"),
+    ),
+    "sandbox_over_in_process": ("sandboxed / in-process calls/s", "info", None, _sandbox_over_in_process),
+    "score_gold_all_s": ("gold predictions of all four benchmarks (s)", "<", 10.0,
+                         _get("bench_score_gold.py", "total_score_s")),
+    "score_cached_rerun_s": ("cached re-run of a finished score --model (s)", "<", 5.0,
+                             _get("bench_score_cache.py", "rerun_s")),
+    "score_cached_rerun_cpu_s": ("  same re-run, CPU seconds (idle-machine estimate)", "info", None,
+                                 _get("bench_score_cache.py", "rerun_cpu_s")),
+    "score_cached_rerun_generations": ("generations made by the cached re-run", "==", 0,
+                                       _get("bench_score_cache.py", "rerun_generations")),
+    "train_weighted_step_time_ratio": ("MAE+PKT step time / stock SFTTrainer step", "<=", 1.05,
+                                       _get("bench_training.py", "sft", "step_time_ratio")),
+    "train_weighted_peak_memory_ratio": ("MAE+PKT peak memory / stock SFTTrainer step", "<=", 1.05,
+                                         _get("bench_training.py", "sft", "peak_memory_ratio")),
+    "irm_reward_share_of_rl_step": ("IRM reward time / RL (GRPO) step time", "<", 0.01,
+                                    _get("bench_training.py", "irm", "irm_reward_share")),
+    "parse_outputs_per_s": ("parse only, outputs/s, one core", "info", None, _get("bench_parse.py", "outputs_per_s")),
+}  # fmt: skip
+
+
+def _passes(op: str, value: Any, target: float | None) -> bool | None:
+    if op == "info":
+        return None
+    if not isinstance(value, int | float):
+        return False
+    assert target is not None
+    return {
+        ">=": value >= target,
+        "<=": value <= target,
+        "<": value < target,
+        "==": value == target,
+    }[op]
+
+
+def run_script(path: Path, extra: list[str], timeout: float) -> tuple[dict[str, Any] | None, str, float]:
+    """(the script's JSON object or None, an error text, seconds)."""
+    env = dict(os.environ)
+    env.setdefault("TLBENCH_DATA", str(ROOT.parent / "shared" / "data"))
+    env.setdefault("HF_HUB_OFFLINE", "1")
+    env.setdefault("TOKENIZERS_PARALLELISM", "false")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    t0 = time.perf_counter()
+    try:
+        proc = subprocess.run(
+            [sys.executable, str(path), *extra], cwd=ROOT, env=env, capture_output=True, text=True,
+            timeout=timeout, check=False,
+        )  # fmt: skip
+    except subprocess.TimeoutExpired:
+        return None, f"timed out after {timeout:g} s", time.perf_counter() - t0
+    dt = time.perf_counter() - t0
+    for line in reversed(proc.stdout.strip().splitlines()):
+        line = line.strip()
+        if line.startswith("{"):
+            try:
+                obj = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(obj, dict):
+                return obj, "" if proc.returncode == 0 else f"exit {proc.returncode}", dt
+    tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+    return None, f"exit {proc.returncode}: {tail[:300]}", dt
+
+
+def _calibration_us() -> float:
+    import timeit
+
+    return round(min(timeit.repeat("sum(range(1000))", number=2000, repeat=5)) / 2000 * 1e6, 2)
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:,.4g}" if abs(v) < 100 else f"{v:,.0f}"
+    if isinstance(v, int):
+        return f"{v:,}"
+    return "-" if v is None else str(v)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="smaller sizes for the slow scripts")
+    ap.add_argument("--only", default="", help="comma-separated script names (bench_parse,bench_sandbox,...)")
+    ap.add_argument("--json-out", type=Path, default=None, help="also write the JSON object to this file")
+    args = ap.parse_args()
+    scripts = sorted(p for p in HERE.glob("*.py") if p.name.startswith(("bench_", "perf_")))
+    if args.only:
+        wanted = {n if n.endswith(".py") else n + ".py" for n in args.only.split(",") if n}
+        scripts = [p for p in scripts if p.name in wanted]
+    results: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    seconds: dict[str, float] = {}
+    for path in scripts:
+        full, quick = ARGS.get(path.name, ([], []))
+        print(f"running {path.name} ...", file=sys.stderr, flush=True)
+        obj, err, dt = run_script(path, quick if args.quick else full, TIMEOUT_S.get(path.name, 600))
+        seconds[path.name] = round(dt, 1)
+        if obj is not None:
+            results[path.name] = obj
+        if err:
+            errors[path.name] = err
+    rows, ratios, passes = [], {}, {}
+    for name, (desc, op, target, get) in RATIOS.items():
+        value = get(results)
+        ok = _passes(op, value, target)
+        ratios[name] = value
+        if ok is not None:
+            passes[name] = ok
+        tgt = "" if op == "info" else f"{op} {_fmt(target)}"
+        rows.append((desc, _fmt(value), tgt, {True: "ok", False: "MISSED", None: ""}[ok]))
+    width = max(len(r[0]) for r in rows)
+    print(f"{'measure':<{width}}  {'value':>12}  {'target':>10}  result")
+    print("-" * (width + 36))
+    for desc, val, tgt, res in rows:
+        print(f"{desc:<{width}}  {val:>12}  {tgt:>10}  {res}")
+    summary = {
+        "ratios": ratios,
+        "targets": {k: f"{op} {t}" for k, (_, op, t, _) in RATIOS.items() if op != "info"},
+        "pass": passes,
+        "all_pass": all(passes.values()) and not errors,
+        "errors": errors,
+        "script_seconds": seconds,
+        "machine": {
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "load_avg_1m": round(os.getloadavg()[0], 2),
+            # best-of-5 time of sum(range(1000)) in microseconds: ~10 on an idle modern core; a loaded or
+            # slow machine shows a larger figure, and every absolute rate above shrinks in proportion
+            "python_calibration_us": _calibration_us(),
+            "quick": args.quick,
+        },
+        "scripts": results,
+    }
+    text = json.dumps(summary)
+    print(text)
+    if args.json_out:
+        args.json_out.write_text(text + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
