@@ -41,14 +41,16 @@ RECORDS = [
     {**_rec(8, [], parsed=False), "parsed": False},  # unparsable: no categories stored
     {**_rec(9, []), "detail": {"missing": True}},  # no prediction
     {**_rec(10, ["wrong_tool"], [_call("fetch_weather")]), "gold": None},  # no gold: sub-type unknown
+    _rec(11, ["wrong_tool"], []),  # a final answer where a call was expected
 ]
 
 
 def test_breakdown_counts_and_subtypes_by_hand() -> None:
     b = breakdown("run", "toolalpaca-real", RECORDS)
-    assert (b.unit, b.n, b.errors) == ("items", 11, 10)
+    assert (b.unit, b.n, b.errors) == ("items", 12, 11)
     assert b.counts == {
-        "wrong_tool": 3,
+        "wrong_tool": 4,
+        "wrong_tool:no_call": 1,
         "wrong_tool:shared_prefix": 1,
         "wrong_tool:first_token": 1,
         "wrong_tool:unknown": 1,
@@ -61,7 +63,7 @@ def test_breakdown_counts_and_subtypes_by_hand() -> None:
         "unparsable": 1,
         "missing": 1,
     }
-    assert b.share("wrong_tool") == pytest.approx(27.27)
+    assert b.share("wrong_tool") == pytest.approx(33.33)
 
 
 def test_episode_breakdown_counts_call_attempts() -> None:
@@ -122,8 +124,8 @@ def test_cli_analyze_table_json_and_plots(tmp_path: Path, capsys: pytest.Capture
     assert main(["analyze", str(run), "--data-dir", str(tmp_path / "no-data")]) == 0
     out = capsys.readouterr().out
     assert "toolalpaca-real: errors per category (% of items)" in out
-    line = next(x for x in out.splitlines() if x.strip().startswith("synonym"))
-    assert "2 (18.18%)" in line
+    line = next(x for x in out.splitlines() if x.startswith("- synonym"))
+    assert "2 (16.67%)" in line
     assert main(["analyze", str(run), "--json", "--data-dir", str(tmp_path / "no-data")]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["breakdowns"][0]["counts"]["wrong_tool:first_token"] == 1

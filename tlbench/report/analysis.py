@@ -5,7 +5,8 @@ nothing here re-decides whether an item is wrong. Two Table 1 sub-types are not 
 with the same classifier (:func:`tlbench.classify.classify`) from the item's parsed ``calls`` and its gold:
 
 * wrong tool: ``first_token`` (the name differs from the closest gold name from its first token) or
-  ``shared_prefix`` (:class:`tlbench.types.WrongToolKind`);
+  ``shared_prefix`` (:class:`tlbench.types.WrongToolKind`), or ``no_call`` when the model answered
+  without calling a tool where the gold expects a call (the classifier files that under wrong tool);
 * content error: ``synonym`` (the differing values are equal after the classifier's normalisation: case,
   whitespace, Unicode form, numeric strings) or ``other``.
 
@@ -40,23 +41,24 @@ __all__ = [
     "item_categories",
 ]
 
-#: Rows of the breakdown table: key and label (sub-types indented under their parent).
+#: Rows of the breakdown table: key and label (sub-types, marked '- ', follow their parent).
 CATEGORY_ROWS: tuple[tuple[str, str], ...] = (
     ("missing", "no prediction (missing)"),
     ("unparsable", "format error (unparsable)"),
     ("tool_hallucination", "tool hallucination"),
     ("wrong_tool", "wrong tool"),
-    ("wrong_tool:first_token", "  first token differs"),
-    ("wrong_tool:shared_prefix", "  shared prefix"),
-    ("wrong_tool:unknown", "  sub-type unknown (no gold)"),
+    ("wrong_tool:first_token", "- first token differs"),
+    ("wrong_tool:shared_prefix", "- shared prefix"),
+    ("wrong_tool:no_call", "- answered without a call"),
+    ("wrong_tool:unknown", "- sub-type unknown (no gold)"),
     ("parameter_hallucination", "parameter hallucination"),
     ("missing_parameter", "missing parameter"),
     ("redundant_parameter", "redundant parameter"),
     ("type_mismatch", "type mismatch"),
     ("content_error", "content error"),
-    ("content_error:synonym", "  synonym (equal after normalising)"),
-    ("content_error:other", "  other content"),
-    ("content_error:unknown", "  sub-type unknown (no gold)"),
+    ("content_error:synonym", "- synonym (equal after normalising)"),
+    ("content_error:other", "- other content"),
+    ("content_error:unknown", "- sub-type unknown (no gold)"),
     ("tool_call_failure", "tool call failure"),
     ("tool_instability", "tool instability"),
     ("other", "other execution error"),
@@ -137,6 +139,11 @@ def _subtypes(record: Mapping[str, Any], cats: set[str], benchmark: str, item: A
         names = {c.name for c in calls} | {c.name for alt in gold or () for c in alt}
         docs = [ToolDoc(name=n, parameters={}) for n in names]
     out: dict[str, int] = {}
+    if gold and not calls and want_tool:  # a final answer (or nothing) where the gold expects a call
+        out["wrong_tool:no_call"] = 1
+        if want_content:
+            out["content_error:unknown"] = 1
+        return out
     if not gold or not calls:
         if want_tool:
             out["wrong_tool:unknown"] = 1

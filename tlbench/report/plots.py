@@ -63,9 +63,7 @@ def category_bars(group: Sequence[Breakdown]) -> bytes:
         )
         ax.bar_label(bars, labels=[f"{v:.1f}" if v else "" for v in values], fontsize=7, padding=2)
     ax.set_yticks([r + height * (len(group) - 1) / 2 for r in range(len(rows))])
-    ax.set_yticklabels(
-        [label.strip() if not label.startswith("  ") else "  - " + label.strip() for _, label in rows]
-    )
+    ax.set_yticklabels([label for _, label in rows])
     ax.invert_yaxis()
     ax.set_xlabel(f"% of {group[0].unit}")
     ax.set_title(f"{group[0].benchmark}: error categories")
