@@ -94,7 +94,7 @@ def test_rot_cli_wrong_format_shows_as_parse_failures(capsys, tmp_path: Path, da
     ("extra", "message"),
     [
         (["--benchmark", "rotbench-first-cleen"], "unknown benchmark"),
-        (["--benchmark", "rotbench-first-clean", "--model", "m"], "not implemented yet"),
+        (["--benchmark", "rotbench-first-clean", "--model", "m"], "not both"),
         ([], "--benchmark"),
     ],
 )
