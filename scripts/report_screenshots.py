@@ -83,6 +83,7 @@ def main() -> int:
         benches = [o.text for o in driver.find_elements(By.CSS_SELECTOR, "#f-bench option")]
         if "tooleyes" in benches:  # an episode: per-turn outputs, calls and tools_env feedback
             driver.find_element(By.ID, "iv-close").click()
+            Select(driver.find_element(By.ID, "f-correct")).select_by_value("")
             Select(driver.find_element(By.ID, "f-bench")).select_by_value(str(benches.index("tooleyes") - 1))
             rows = driver.find_elements(By.CSS_SELECTOR, "#items tbody tr")
             if rows:
