@@ -123,8 +123,10 @@ def formats_for(benchmarks: Sequence[str], requested: str, model_source: Any) ->
     from tlbench.prompts import auto_format, auto_react_format, get_format
 
     if requested != "auto":
-        name = get_format(requested).name
+        name = get_format(requested).name  # UsageError with suggestions for an unknown name
         return {b: name for b in benchmarks}
+    if isinstance(model_source, Mapping) and model_source.get("model_type") == "openai":
+        return {b: "openai" for b in benchmarks}  # a server: native tools= for every benchmark
     general = auto_format(model_source) if model_source is not None else "toolllama-react"
     react = auto_react_format(model_source) if model_source is not None else "toolllama-react"
     if general == "openai":
@@ -148,6 +150,7 @@ class Progress:
         self.cached = 0
         self.start = time.monotonic()
         self._last = 0.0
+        self._shown = -1
         self._tty = bool(getattr(self.stream, "isatty", lambda: False)())
 
     def update(self, items: int, gens: Sequence[Generation]) -> None:
@@ -169,6 +172,9 @@ class Progress:
         )
 
     def _emit(self, final: bool) -> None:
+        if final and not self._tty and self._shown == self.done:
+            return  # the last line already says it
+        self._shown = self.done
         end = "\n" if final or not self._tty else ""
         prefix = "\r" if self._tty else ""
         self.stream.write(prefix + self.line() + end)
