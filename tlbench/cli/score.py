@@ -5,7 +5,7 @@
   tlbench score --model PATH|smollm2-135m [--backend auto|transformers|vllm|openai]
                 [--prompt-format auto|NAME] [--benchmarks all|NAME,...] [--limit N] [--mode upstream|fixed]
                 [--out DIR] [--no-cache] [--batch-size N] [--max-new-tokens N] [--dtype auto|float32|bfloat16]
-                [--name NAME] [--base-url URL] [--data-dir DIR]
+                [--name NAME] [--base-url URL] [--engine-arg KEY=VALUE ...] [--data-dir DIR]
 
 Names: toolalpaca-real, rotbench-{first,third}-{clean,slight,medium,heavy,union}, bfcl-v3-exec,
 bfcl-v3-exec-{simple,multiple,parallel,parallel-multiple}, tooleyes.
@@ -99,6 +99,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--name", default=None, help="run name (default: the model's name)")
     parser.add_argument("--base-url", default=None, help="OpenAI-compatible server URL (--backend openai)")
+    parser.add_argument(
+        "--engine-arg",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="vLLM engine argument, repeatable (e.g. tensor_parallel_size=2, enable_prefix_caching=true); "
+        "VALUE is read as JSON when it parses, else kept as text",
+    )
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
     parser.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples (default 1000)")
     add_data_dir(parser)
@@ -209,6 +217,7 @@ def _run_model(args: argparse.Namespace) -> int:
         seed=args.seed,
         base_url=args.base_url,
         resamples=args.resamples,
+        engine_args=_engine_args(args.engine_arg),
     )
     print(f"tlbench score: writing {out}", file=sys.stderr)
     manifest = run(cfg)
@@ -218,3 +227,17 @@ def _run_model(args: argparse.Namespace) -> int:
     else:
         print(run_table(out))
     return 0
+
+
+def _engine_args(pairs: list[str]) -> dict[str, Any]:
+    """``KEY=VALUE`` strings -> a dict (VALUE as JSON when it parses: numbers, true/false, null)."""
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--engine-arg {pair!r}: expected KEY=VALUE")
+        try:
+            out[key.strip()] = json.loads(value)
+        except ValueError:
+            out[key.strip()] = value
+    return out
