@@ -115,3 +115,21 @@ def test_read_reply_rules(weather_docs) -> None:
     assert read_reply(ok, weather_docs, ["get_time"]) is None  # not the requested tool
     assert read_reply(ok.replace('"city"', '"town"'), weather_docs, ["get_weather"]) is None  # fails the docs
     assert read_reply("no json here", weather_docs, ["get_weather"]) is None
+
+
+def test_cli_collects_llm_written_tasks(server, data_dir, tmp_path, capsys) -> None:
+    from tlbench.cli import main
+    from training.trajectory import read_trajectories
+
+    url, teacher = server
+    out = tmp_path / "llm.jsonl"
+    argv = ["collect", "--backend", "mock", "--model", "oracle", "--tasks", "llm:heldout", "--limit", "3"]
+    argv += ["--task-base-url", url, "--task-model", "t", "--out", str(out), "--no-decontam"]
+    assert main([*argv, "--data-dir", str(data_dir), "--dump-tasks", str(tmp_path / "t.jsonl")]) == 0
+    summary = json.loads(capsys.readouterr().out.splitlines()[0])
+    assert summary["written"] == 3 and summary["solved_rate"] == 1.0 and teacher.requests == 3
+    assert {t.source for t in read_trajectories(out)} == {"llm:heldout"}
+    assert len((tmp_path / "t.jsonl").read_text().splitlines()) == 3
+    assert (
+        main(["collect", "--backend", "mock", "--model", "oracle", "--tasks", "llm", "--out", str(out)]) == 2
+    )
