@@ -6,9 +6,10 @@
 1. ``tlbench collect`` synthetic ToolEyes training tasks with the scripted ``noisy`` teacher (gold calls
    plus seeded mistakes that MAE must mask), in the ToolLLaMA ReAct format;
 2. ``tlbench train`` every recipe on the default model;
-3. evaluate the base and every trained model on held-out synthetic tasks (``tlbench collect --tasks
-   synthetic:heldout`` with the model itself: per-turn IRM reward, correct-turn rate, solved episodes) and
-   on a ``--limit`` slice of real benchmarks (``tlbench score --model``), all in the training format;
+3. evaluate the base and every trained model on held-out synthetic tasks: the next call after each gold
+   turn's history (greedy, scored by the shared IRM reward; cheap enough for a CPU), optionally whole
+   episodes (``--episodes``: ``tlbench collect --tasks synthetic:heldout`` with the model itself), and a
+   ``--limit`` slice of real benchmarks (``tlbench score --model``), all in the training format;
 4. print a table and write ``WORK/e2e_summary.json`` with figures and wall times.
 
 Every step is a CLI call, so the script checks exactly what a user runs. Re-running resumes: finished
@@ -72,6 +73,62 @@ def heldout_metrics(path: Path) -> dict[str, Any]:
     }
 
 
+def first_turn_eval(
+    model: str, heldout: Path, out: Path, n: int, max_prompt: int, max_new: int
+) -> dict[str, Any]:
+    """Greedy next-call generation on held-out prompts (gold known), scored by the shared IRM reward.
+
+    The cheap evaluation for a 2-core CPU: one generation per prompt instead of whole episodes. Prompts
+    are the histories before each gold turn of oracle trajectories on held-out tasks, at most
+    ``max_prompt`` tokens.
+    """
+    import torch
+
+    from tlbench.classify import classify
+    from tlbench.docs import docs_from_any
+    from tlbench.models import load_hf, resolve_model
+    from tlbench.parsers import parse
+    from tlbench.reward import irm_reward
+    from training.irm import build_rl_rows
+    from training.pipeline import read_records
+
+    path = resolve_model(model).path
+    lm, tok = load_hf(path, dtype="float32", device="cpu")
+    rows = build_rl_rows(read_records([heldout]), tok, FORMAT, "react", max_prompt_tokens=max_prompt)[:n]
+    kinds: dict[str, int] = {}
+    rewards: list[float] = []
+    with out.open("w", encoding="utf-8") as f:
+        for row in rows:
+            enc = tok(row["prompt"], return_tensors="pt", add_special_tokens=False)
+            with torch.no_grad():
+                gen = lm.generate(
+                    **enc, max_new_tokens=max_new, do_sample=False, pad_token_id=tok.pad_token_id
+                )
+            text = tok.decode(gen[0, enc["input_ids"].shape[1] :], skip_special_tokens=True)
+            text = text.split("\nObservation")[0]  # the ReAct stop string
+            docs = docs_from_any(json.loads(row["tools"]))
+            from tlbench.classify import gold_alternatives
+
+            verdict = classify(
+                parse(text, "react", list(docs)),
+                docs,
+                gold_alternatives(json.loads(row["gold"]), "react", docs),
+            )
+            r = irm_reward(verdict)
+            rewards.append(r)
+            kinds[verdict.kind.value] = kinds.get(verdict.kind.value, 0) + 1
+            f.write(
+                json.dumps({"output": text, "gold": row["gold"], "kind": verdict.kind.value, "reward": r})
+                + "\n"
+            )
+    return {
+        "prompts": len(rows),
+        "mean_reward": round(sum(rewards) / len(rewards), 3) if rewards else None,
+        "correct_rate": round(kinds.get("correct", 0) / len(rows), 3) if rows else None,
+        "kinds": kinds,
+    }
+
+
 def bench_metrics(run_dir: Path) -> dict[str, Any]:
     """Headline numbers from a ``tlbench score --model`` run directory."""
     out: dict[str, Any] = {}
@@ -91,9 +148,12 @@ def main() -> int:
     ap.add_argument("--train-tasks", type=int, default=60)
     ap.add_argument("--heldout-tasks", type=int, default=12)
     ap.add_argument("--bench", default="rotbench-first-clean,bfcl-v3-exec-simple")
-    ap.add_argument("--bench-limit", type=int, default=10)
+    ap.add_argument("--bench-limit", type=int, default=5)
     ap.add_argument("--max-new-tokens", type=int, default=96)
     ap.add_argument("--max-generations", type=int, default=4)
+    ap.add_argument("--episodes", action="store_true", help="also run whole held-out episodes (slow on CPU)")
+    ap.add_argument("--eval-prompts", type=int, default=12, help="held-out next-call prompts per model")
+    ap.add_argument("--eval-max-prompt", type=int, default=1024, help="longest held-out prompt (tokens)")
     args = ap.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     if not os.environ.get("TLBENCH_DATA") and Path("../shared/data").is_dir():
@@ -141,11 +201,49 @@ def main() -> int:
                 log,
             )
         models[recipe] = str(out)
+    heldout_gold = work / "heldout_oracle.jsonl"
+    if not heldout_gold.is_file():
+        times["collect_heldout"] = sh(
+            [
+                "collect",
+                "--backend",
+                "mock",
+                "--model",
+                "oracle",
+                "--tasks",
+                "synthetic:heldout",
+                "--limit",
+                str(max(args.heldout_tasks, args.eval_prompts)),
+                "--prompt-format",
+                FORMAT,
+                "--out",
+                str(heldout_gold),
+            ],
+            log,
+        )
     results: dict[str, Any] = {}
     for name, model in models.items():
+        results[name] = {}
+        ft = work / "first_turn" / f"{name}.json"
+        ft.parent.mkdir(parents=True, exist_ok=True)
+        if not ft.is_file():
+            t0 = time.monotonic()
+            print(f"first-call eval of {name}", flush=True)
+            metrics = first_turn_eval(
+                model,
+                heldout_gold,
+                ft.with_suffix(".jsonl"),
+                args.eval_prompts,
+                args.eval_max_prompt,
+                args.max_new_tokens,
+            )
+            times[f"eval_{name}"] = time.monotonic() - t0
+            ft.write_text(json.dumps(metrics), encoding="utf-8")
+            print(f"  {times[f'eval_{name}']:.0f}s: {metrics}", flush=True)
+        results[name]["next_call"] = json.loads(ft.read_text(encoding="utf-8"))
         ev = work / "heldout" / f"{name}.jsonl"
         ev.parent.mkdir(parents=True, exist_ok=True)
-        if not ev.with_suffix(".done").is_file():
+        if args.episodes and not ev.with_suffix(".done").is_file():
             times[f"heldout_{name}"] = sh(
                 [
                     "collect",
@@ -170,6 +268,8 @@ def main() -> int:
                 log,
             )
             ev.with_suffix(".done").write_text("ok", encoding="utf-8")
+        if ev.with_suffix(".done").is_file():
+            results[name]["heldout"] = heldout_metrics(ev)
         run_dir = work / "bench" / name
         if args.bench and not (run_dir / "manifest.json").is_file():
             times[f"bench_{name}"] = sh(
@@ -194,10 +294,7 @@ def main() -> int:
                 ],
                 log,
             )
-        results[name] = {
-            "heldout": heldout_metrics(ev),
-            "bench": bench_metrics(run_dir) if args.bench else {},
-        }
+        results[name]["bench"] = bench_metrics(run_dir) if args.bench else {}
         summary_file = Path(model) / "train_summary.json"
         if summary_file.is_file():
             s = json.loads(summary_file.read_text(encoding="utf-8"))
@@ -221,16 +318,13 @@ def main() -> int:
         old = json.loads(prev.read_text(encoding="utf-8")).get("wall_times_s", {})
         summary["wall_times_s"] = {**old, **summary["wall_times_s"]}
     prev.write_text(json.dumps(summary, indent=2), encoding="utf-8")
-    print(f"\n{'model':<12} {'turn reward':>11} {'correct':>8} {'parsed':>7} {'solved':>7}  benchmarks")
+    print(f"\n{'model':<12} {'next-call reward':>16} {'correct':>8}  benchmarks")
     for name, r in results.items():
-        h = r["heldout"]
+        h = r["next_call"]
         bench = "; ".join(
             f"{b}: " + ", ".join(f"{k}={v}" for k, v in m.items()) for b, m in r["bench"].items()
         )
-        print(
-            f"{name:<12} {h['mean_turn_reward']!s:>11} {h['correct_turn_rate']!s:>8} {h['parse_rate']!s:>7} "
-            f"{h['solved_rate']!s:>7}  {bench}"
-        )
+        print(f"{name:<12} {h['mean_reward']!s:>16} {h['correct_rate']!s:>8}  {bench}")
     print(f"\nwall times (s): {summary['wall_times_s']}\nsummary: {prev}")
     return 0
 
