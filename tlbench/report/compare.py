@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from benchmarks.metrics import bootstrap_indices
 from tlbench.report.runs import Run, item_bool
 from tlbench.report.stats import MetricComparison, compare_booleans, compare_ratios
 
@@ -46,6 +47,7 @@ def compare_benchmark(
     out: list[MetricComparison] = []
     if not pairs:
         return out, unpaired
+    draws = bootstrap_indices(len(pairs), resamples, seed)  # one set of draws for every metric
     if benchmark in EPISODE_BENCHMARKS:
         for metric, key in (("DE", "de"), ("CE", "ce")):
             out.append(
@@ -58,16 +60,17 @@ def compare_benchmark(
                     [_num(b, "attempts") for _, b in pairs],
                     resamples,
                     seed,
+                    indices=draws,
                 )
             )
         a_va = [item_bool(a, "correct") for a, _ in pairs]
         b_va = [item_bool(b, "correct") for _, b in pairs]
-        out.append(compare_booleans(benchmark, "VA", a_va, b_va, resamples, seed))
+        out.append(compare_booleans(benchmark, "VA", a_va, b_va, resamples, seed, indices=draws))
         return out, unpaired
     for metric, key in (("TS", "ts"), ("PI", "pi"), ("CF", "cf")):
         a_vals = [item_bool(a, key) for a, _ in pairs]
         b_vals = [item_bool(b, key) for _, b in pairs]
-        out.append(compare_booleans(benchmark, metric, a_vals, b_vals, resamples, seed))
+        out.append(compare_booleans(benchmark, metric, a_vals, b_vals, resamples, seed, indices=draws))
     executed = [(a, b) for a, b in pairs if a.get("exec") is not None and b.get("exec") is not None]
     if executed:
         out.append(

@@ -5,8 +5,8 @@ counted). For a boolean metric (TS, PI, CF, correct, exec, VA) the difference is
 ``100 * (mean_B - mean_A)`` in percentage points; for a pooled ratio (ToolEyes' DE and CE: errors per call
 attempt) it is ``100 * (sum err_B / sum att_B - sum err_A / sum att_A)``.
 
-The bootstrap resamples *items* (the same index sets for both runs, so the pairing is kept), with the
-seeded index lists of :func:`benchmarks.metrics.bootstrap_indices`; the interval is the 2.5th and 97.5th
+The bootstrap resamples *items* (the same index sets for both runs, so the pairing is kept, and for every
+metric of a benchmark), with the seeded index lists of :func:`benchmarks.metrics.bootstrap_indices`; the interval is the 2.5th and 97.5th
 percentile of the resampled differences (the same percentile rule as ``benchmarks.metrics``).
 
 McNemar's exact test uses the discordant pairs only: ``b`` = items right in A and wrong in B, ``c`` = wrong
@@ -56,12 +56,19 @@ def percentile_interval(stats: Sequence[float], level: float = 0.95) -> tuple[fl
 
 
 def paired_bootstrap(
-    statistic: Callable[[Sequence[int]], float], n: int, resamples: int = 1000, seed: int = 0
+    statistic: Callable[[Sequence[int]], float],
+    n: int,
+    resamples: int = 1000,
+    seed: int = 0,
+    *,
+    indices: Sequence[Sequence[int]] | None = None,
 ) -> tuple[float, float]:
-    """95% percentile interval of ``statistic(indices)`` over ``resamples`` seeded index draws of size ``n``."""
+    """95% percentile interval of ``statistic(indices)`` over ``resamples`` seeded index draws of size ``n``
+    (or over the given ``indices``, so that several metrics share one set of draws)."""
     if n == 0:
         return (0.0, 0.0)
-    return percentile_interval([statistic(idx) for idx in bootstrap_indices(n, resamples, seed)])
+    draws = indices if indices is not None else bootstrap_indices(n, resamples, seed)
+    return percentile_interval([statistic(idx) for idx in draws])
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +105,14 @@ class MetricComparison:
 
 
 def compare_booleans(
-    benchmark: str, metric: str, a: Sequence[bool], b: Sequence[bool], resamples: int = 1000, seed: int = 0
+    benchmark: str,
+    metric: str,
+    a: Sequence[bool],
+    b: Sequence[bool],
+    resamples: int = 1000,
+    seed: int = 0,
+    *,
+    indices: Sequence[Sequence[int]] | None = None,
 ) -> MetricComparison:
     """Difference of means (points), paired bootstrap interval and exact McNemar for paired booleans."""
     n = len(a)
@@ -111,7 +125,7 @@ def compare_booleans(
 
     only_a = sum(1 for x, y in zip(a, b, strict=True) if x and not y)
     only_b = sum(1 for x, y in zip(a, b, strict=True) if y and not x)
-    lo, hi = paired_bootstrap(stat, n, resamples, seed)
+    lo, hi = paired_bootstrap(stat, n, resamples, seed, indices=indices)
     mean_a = 100.0 * sum(da) / n if n else 0.0
     mean_b = 100.0 * sum(db) / n if n else 0.0
     return MetricComparison(
@@ -138,6 +152,8 @@ def compare_ratios(
     resamples: int = 1000,
     seed: int = 0,
     lower_is_better: bool = True,
+    *,
+    indices: Sequence[Sequence[int]] | None = None,
 ) -> MetricComparison:
     """Difference of pooled ratios (points) with a paired bootstrap over units; no McNemar (not boolean)."""
     n = len(num_a)
@@ -151,7 +167,7 @@ def compare_ratios(
 
     every = range(n)
     ra, rb = ratio(num_a, den_a, every), ratio(num_b, den_b, every)
-    lo, hi = paired_bootstrap(stat, n, resamples, seed)
+    lo, hi = paired_bootstrap(stat, n, resamples, seed, indices=indices)
     return MetricComparison(
         benchmark,
         metric,
