@@ -358,6 +358,7 @@ def run(
         "status": "running",
     }
     _write_json(cfg.out / "manifest.json", manifest)
+    log.write(f"tlbench score: writing {cfg.out} ({kind or backend.name}, {backend.identity})\n")
     try:
         for name in cfg.benchmarks:
             _run_benchmark(ctx, name)

@@ -219,7 +219,6 @@ def _run_model(args: argparse.Namespace) -> int:
         resamples=args.resamples,
         engine_args=_engine_args(args.engine_arg),
     )
-    print(f"tlbench score: writing {out}", file=sys.stderr)
     manifest = run(cfg)
     if args.json:
         json.dump(manifest, sys.stdout, ensure_ascii=False)
