@@ -84,6 +84,9 @@ RATIOS: dict[str, tuple[str, str, float | None, Extract]] = {
         "harness / raw model.generate tokens/s (CPU, transformers)", ">=", 0.9,
         _get("bench_generate.py", "ratio"),
     ),
+    "generation_backend_over_raw": (
+        "  bare backend / raw model.generate tokens/s", "info", None, _get("bench_generate.py", "backend_ratio"),
+    ),
     "parse_classify_outputs_per_s": (
         "parse + classify outputs/s, one core", ">=", 20_000, _get("bench_parse_classify.py", "outputs_per_s"),
     ),
