@@ -122,12 +122,17 @@ def _mistake(rng: random.Random, call: ToolCall, task: Task) -> ToolCall | str:
     return "I think I should look this up with one of the tools first."
 
 
-def scripted_reply(model: str, run: _Run, fmt: str, seed: int) -> str:
-    """The scripted teacher's next output for ``run`` (``oracle`` or ``noisy``; see the module docstring)."""
+def scripted_reply(model: str, run: _Run, fmt: str, seed: int, tokenizer: Any = None) -> str:
+    """The scripted teacher's next output for ``run`` (``oracle`` or ``noisy``; see the module docstring).
+
+    ``fmt`` is the prompt format: the reply is written the way a model following it prints a call.
+    """
     from tlbench.prompts import format_call
 
     if run.tracker is None:
-        return format_call(fmt, ToolCall("finish", {"answer": "No gold is known for this task."}))
+        return format_call(
+            fmt, ToolCall("finish", {"answer": "No gold is known for this task."}), tokenizer=tokenizer
+        )
     call = _gold_call(run.tracker.expected)
     turn = run.episode.generations
     if model == "noisy" and not call.is_finish and run.errors < 2:
@@ -138,7 +143,7 @@ def scripted_reply(model: str, run: _Run, fmt: str, seed: int) -> str:
             if isinstance(bad, str):
                 return bad
             call = bad
-    return format_call(fmt, call, thought=f"I will use {call.name} for this step.")
+    return format_call(fmt, call, thought=f"I will use {call.name} for this step.", tokenizer=tokenizer)
 
 
 # ------------------------------------------------------------------------------------------------ records
@@ -248,7 +253,7 @@ def collect(
                     tools = [native_tools(fmt, r.task.tools) for r in active]
                     if replies is not None and scripted is not None:
                         for r, p in zip(active, prompts, strict=True):
-                            replies[prompt_key_text(p)] = scripted_reply(scripted, r, parser, seed)
+                            replies[prompt_key_text(p)] = scripted_reply(scripted, r, fmt, seed, tokenizer)
                     gens = backend.generate(prompts, cfg, tools)
                     for r, g in zip(active, gens, strict=True):
                         _step(r, g, stats)

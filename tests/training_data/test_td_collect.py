@@ -144,3 +144,25 @@ def test_resume_after_kill_9_loses_and_duplicates_nothing(tmp_path: Path, task_f
     assert len(ids) == 250 and set(ids) == {f"syn-train-0-{k}" for k in range(250)}
     summary = json.loads(rerun.stdout.splitlines()[0])
     assert summary["skipped_existing"] == done.count(b"\n") and summary["written"] == 250 - done.count(b"\n")
+
+
+@pytest.mark.parametrize(
+    "fmt", ["toolllama-react", "tl-codellama", "nexusraven", "qwen25", "glm4", "llama31-json", "openai"]
+)
+def test_oracle_speaks_every_prompt_format(tmp_path: Path, task_file: Path, capsys, fmt: str) -> None:
+    out = tmp_path / "f.jsonl"
+    argv = [
+        "--model",
+        "oracle",
+        "--tasks",
+        str(task_file),
+        "--limit",
+        "3",
+        "--prompt-format",
+        fmt,
+        "--out",
+        str(out),
+    ]
+    summary = _collect(capsys, *argv)
+    assert summary["solved_rate"] == 1.0 and set(summary["categories"]) == {"correct"}, summary
+    assert {t.meta["prompt_format"] for t in read_trajectories(out)} == {fmt}
