@@ -23,6 +23,20 @@ class Teacher:
         self.requests = 0
         self.mode = "good"
 
+    def agent(self, body: dict) -> dict:
+        """As a tool-calling teacher: call the first offered tool, then answer once it has a result."""
+        self.requests += 1
+        if body["messages"][-1]["role"] == "tool":
+            return {"role": "assistant", "content": "All done."}
+        fn = body["tools"][0]["function"]
+        args = {p: "Paris" for p in fn["parameters"].get("required", [])}
+        call = {
+            "id": "c1",
+            "type": "function",
+            "function": {"name": fn["name"], "arguments": json.dumps(args)},
+        }
+        return {"role": "assistant", "content": None, "tool_calls": [call]}
+
     def reply(self, body: dict) -> str:
         self.requests += 1
         prompt = body["messages"][0]["content"]
@@ -55,13 +69,12 @@ def server() -> Iterator[tuple[str, Teacher]]:
         def do_POST(self) -> None:  # noqa: N802
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             assert self.path.endswith("/chat/completions")
+            if body.get("tools"):
+                message = teacher.agent(body)
+            else:
+                message = {"role": "assistant", "content": teacher.reply(body)}
             data = {
-                "choices": [
-                    {
-                        "message": {"role": "assistant", "content": teacher.reply(body)},
-                        "finish_reason": "stop",
-                    }
-                ],
+                "choices": [{"message": message, "finish_reason": "stop"}],
                 "usage": {"prompt_tokens": 10, "completion_tokens": 20},
             }
             raw = json.dumps(data).encode()
@@ -133,3 +146,27 @@ def test_cli_collects_llm_written_tasks(server, data_dir, tmp_path, capsys) -> N
     assert (
         main(["collect", "--backend", "mock", "--model", "oracle", "--tasks", "llm", "--out", str(out)]) == 2
     )
+
+
+def test_cli_collects_from_a_teacher_behind_an_openai_server(server, weather_docs, tmp_path, capsys) -> None:
+    from tlbench.cli import main
+    from training.tasks import write_tasks
+    from training.tasks.synthetic import generate_tasks, library_from_docs
+    from training.trajectory import read_trajectories
+
+    url, teacher = server
+    tasks = tmp_path / "tasks.jsonl"
+    write_tasks(tasks, generate_tasks(library_from_docs(weather_docs[:3]), n=4, seed=0))
+    out = tmp_path / "teacher.jsonl"
+    argv = ["collect", "--backend", "openai", "--base-url", url, "--model", "teacher", "--tasks", str(tasks)]
+    assert main([*argv, "--out", str(out), "--no-cache", "--no-decontam"]) == 0
+    summary = json.loads(capsys.readouterr().out.splitlines()[0])
+    assert summary["written"] == 4 and summary["prompt_format"] == "openai" and teacher.requests == 8
+    for t in read_trajectories(out):
+        first = t.turns[0]
+        msg = json.loads(t.messages[first.message_index]["content"])
+        assert msg["tool_calls"][0]["function"]["name"] == first.calls[0]["name"] == t.tools[0]["name"]
+        assert t.messages[first.message_index + 1]["role"] == "tool" and first.feedback
+        right_tool = t.gold[0][0]["name"] == t.tools[0]["name"]
+        assert (first.category in ("correct", "content_error", "missing_parameter")) == right_tool, first
+        assert first.token_ids is None  # the server returned text, not ids
