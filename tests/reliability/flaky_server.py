@@ -42,6 +42,7 @@ class FlakyServer:
     def __init__(self, reply: Callable[[str], str] | None = None, delay_s: float = 0.0) -> None:
         self.reply = reply or (lambda prompt: f"reply to {prompt}")
         self.delay_s = delay_s
+        self.force_mode = ""  # when set, every request meets this mode (e.g. "always500")
         self.reply_only = reply is not None  # real prompts may contain mode words: never misbehave then
         self.counts: Counter[str] = Counter()
         self.auth_headers: list[str] = []
@@ -89,6 +90,8 @@ class FlakyServer:
         mode = next((w for w in prompt.split() if w in MODES), "ok")
         if self.healthy or self.reply_only:
             mode = "ok"
+        if self.force_mode:
+            mode = self.force_mode
         if mode == "r429x2":
             mode = "always429" if count <= 2 else "ok"
         if mode == "r500x2":
