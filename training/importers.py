@@ -55,6 +55,14 @@ _SHAREGPT_ROLES = {
     "observation": "tool",
 }
 _TL_ROLES = {"system": "system", "user": "user", "assistant": "assistant", "function": "tool", "tool": "tool"}
+_OPENAI_ROLES = {
+    "system": "system",
+    "developer": "system",
+    "user": "user",
+    "assistant": "assistant",
+    "tool": "tool",
+    "function": "tool",
+}
 _PARSER = {"tl-training": "glm", "sharegpt": "react", "openai": "openai"}
 
 
@@ -148,15 +156,9 @@ def _messages(fmt: str, rec: Mapping[str, Any]) -> tuple[list[dict[str, str]], l
         if rec.get("tools") or rec.get("functions"):
             tools = [d.to_dict() for d in docs_from_any(rec.get("tools") or rec.get("functions"))]
         for m in raw:
-            if not isinstance(m, Mapping) or m.get("role") not in (
-                "system",
-                "user",
-                "assistant",
-                "tool",
-                "function",
-            ):
+            if not isinstance(m, Mapping) or m.get("role") not in _OPENAI_ROLES:
                 raise DataError(f"bad message {str(m)[:60]!r}")
-            role = "tool" if m["role"] == "function" else str(m["role"])
+            role = _OPENAI_ROLES[str(m["role"])]
             content = _openai_assistant(m) if role == "assistant" else m.get("content")
             if isinstance(content, list):
                 content = "".join(p.get("text", "") for p in content if isinstance(p, Mapping))

@@ -127,6 +127,7 @@ def test_openai_messages_jsonl(tmp_path: Path) -> None:
     rec = {
         "tools": [{"type": "function", **TOOLS[0]}],
         "messages": [
+            {"role": "developer", "content": "be brief"},
             {"role": "user", "content": "translate hi"},
             {"role": "assistant", "content": None, "tool_calls": [call]},
             {
@@ -144,7 +145,10 @@ def test_openai_messages_jsonl(tmp_path: Path) -> None:
     (t,) = read_trajectories(out)
     assert [u.category for u in t.turns] == ["missing_parameter", "correct"]
     assert t.turns[0].calls == ({"name": "get_translation_nllb", "arguments": {"input_text": "hi"}},)
-    assert json.loads(t.messages[1]["content"])["tool_calls"][0]["id"] == "c1"
+    assert (
+        json.loads(t.messages[2]["content"])["tool_calls"][0]["id"] == "c1"
+        and t.messages[0]["role"] == "system"
+    )
 
 
 def test_unknown_format_and_missing_file_are_usage_errors(tmp_path: Path) -> None:
