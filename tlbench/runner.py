@@ -83,6 +83,7 @@ class RunConfig:
     use_cache: bool = True
     cache_dir: Path | None = None
     batch_size: int = 8
+    max_batch_tokens: int | None = 8192
     max_new_tokens: int = 128
     dtype: str = "auto"
     name: str = ""
@@ -288,6 +289,7 @@ def build_backend(cfg: RunConfig) -> tuple[Backend, str]:
         cfg.model,
         dtype=cfg.dtype,
         batch_size=cfg.batch_size,
+        max_batch_tokens=cfg.max_batch_tokens,
         base_url=cfg.base_url,
         engine_args=dict(cfg.engine_args),
         cache_dir=cfg.cache_dir,
@@ -342,6 +344,7 @@ def run(
         "mode": cfg.mode,
         "sampling": _sampling_dict(GenConfig(max_new_tokens=cfg.max_new_tokens, seed=cfg.seed)),
         "batch_size": cfg.batch_size,
+        "max_batch_tokens": cfg.max_batch_tokens,
         "dtype": _dtype_of(backend, cfg.dtype),
         "seed": cfg.seed,
         "limit": cfg.limit,

@@ -117,3 +117,21 @@ def test_genconfig_validates_and_keys() -> None:
     assert GenConfig(top_p=0.5).key() == GenConfig().key()  # greedy ignores sampling knobs
     assert GenConfig(temperature=0.7, top_p=0.5).key() != GenConfig(temperature=0.7).key()
     assert GenConfig(stop="x").stop == ("x",)  # type: ignore[arg-type]
+
+
+def test_token_cap_splits_batches_around_long_prompts(tiny_backend) -> None:  # noqa: ANN001
+    lengths = [4816, 2027, 1734, 1719, 1713, 1456, 1454, 1275, 1270, 1270, 996, 598]
+    encoded = [(i, [5] * n) for i, n in enumerate(lengths)]
+    old = (tiny_backend.batch_size, tiny_backend.max_batch_tokens)
+    try:
+        tiny_backend.batch_size, tiny_backend.max_batch_tokens = 8, 8192
+        groups = tiny_backend._batches(encoded)
+        assert [len(g) for g in groups] == [1, 4, 5, 2]
+        assert all(len(g) * len(g[0][1]) <= 8192 for g in groups)
+        assert [i for g in groups for i, _ in g] == list(range(len(lengths)))  # order kept, nothing lost
+        tiny_backend.max_batch_tokens = None
+        assert [len(g) for g in tiny_backend._batches(encoded)] == [8, 4]
+        tiny_backend.max_batch_tokens = 10  # a cap below one prompt still generates it, alone
+        assert [len(g) for g in tiny_backend._batches(encoded)] == [1] * len(lengths)
+    finally:
+        tiny_backend.batch_size, tiny_backend.max_batch_tokens = old

@@ -80,6 +80,7 @@ def create_backend(
     dtype: str = "auto",
     device: str = "auto",
     batch_size: int = 16,
+    max_batch_tokens: int | None = None,
     base_url: str | None = None,
     api_key_env: str | None = "OPENAI_API_KEY",
     concurrency: int = 8,
@@ -123,5 +124,10 @@ def create_backend(
     from tlbench.backends.hf import HFBackend
 
     return HFBackend.from_pretrained(
-        resolved.path, dtype=dtype, device=device, batch_size=batch_size, identity=resolved.identity
+        resolved.path,
+        dtype=dtype,
+        device=device,
+        batch_size=batch_size,
+        identity=resolved.identity,
+        max_batch_tokens=max_batch_tokens,
     )

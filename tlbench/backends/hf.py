@@ -5,7 +5,8 @@ Why these choices:
 * **Left padding** keeps every prompt's last token at the same position, so one ``generate`` call serves
   a whole batch (decoder-only models continue from the right edge).
 * **Length-sorted batches** (longest first) waste the least compute on padding, and an out-of-memory
-  batch shows up at the start of a run rather than at the end.
+  batch shows up at the start of a run rather than at the end; ``max_batch_tokens`` also caps rows x
+  longest prompt, so one very long prompt does not pad a whole batch.
 * **Greedy by default** as in the paper; sampling uses ``GenConfig`` (temperature/top_p/top_k/seed).
 * **Stop strings** end a row as soon as its decoded tail contains one (a cheap per-step check), so that a
   finished row stops costing compute;
@@ -36,9 +37,18 @@ class HFBackend:
 
     name = "transformers"
 
-    def __init__(self, model: Any, tokenizer: Any, *, identity: str, batch_size: int = 16) -> None:
+    def __init__(
+        self,
+        model: Any,
+        tokenizer: Any,
+        *,
+        identity: str,
+        batch_size: int = 16,
+        max_batch_tokens: int | None = None,
+    ) -> None:
         if batch_size < 1:
             raise ValueError("batch_size must be >= 1")
+        self.max_batch_tokens = max_batch_tokens or None
         self.model = model
         self.tokenizer = tokenizer
         self.batch_size = batch_size
@@ -59,13 +69,20 @@ class HFBackend:
         device: str = "auto",
         batch_size: int = 16,
         identity: str | None = None,
+        max_batch_tokens: int | None = None,
     ) -> HFBackend:
         """Load an HF folder (see :func:`tlbench.models.load_hf`); identity defaults to its weights hash."""
         from tlbench.models import load_hf, model_identity
 
         model, tok = load_hf(path, dtype=dtype, device=device)
         ident = identity or model_identity(path)
-        return cls(model, tok, identity=f"{ident}:{model.dtype}", batch_size=batch_size)
+        return cls(
+            model,
+            tok,
+            identity=f"{ident}:{model.dtype}",
+            batch_size=batch_size,
+            max_batch_tokens=max_batch_tokens,
+        )
 
     @property
     def identity(self) -> str:
@@ -105,8 +122,7 @@ class HFBackend:
             except Exception as exc:  # a broken chat template or message: this item only
                 out[i] = Generation.failed(f"prompt encoding failed: {type(exc).__name__}: {exc}")
         encoded.sort(key=lambda item: -len(item[1]))
-        for start in range(0, len(encoded), self.batch_size):
-            batch = encoded[start : start + self.batch_size]
+        for batch in self._batches(encoded):
             try:
                 results = self._generate_ids([ids for _, ids in batch], config)
             except Exception as exc:
@@ -118,6 +134,26 @@ class HFBackend:
             for (i, _), g in zip(batch, results, strict=True):
                 out[i] = g
         return [g if g is not None else Generation.failed("not generated") for g in out]
+
+    def _batches(self, encoded: list[tuple[int, list[int]]]) -> list[list[tuple[int, list[int]]]]:
+        """Consecutive groups of the longest-first list: at most ``batch_size`` rows, and (when
+        ``max_batch_tokens`` is set) rows x longest prompt <= ``max_batch_tokens`` (always >= 1 row).
+
+        Why the token cap: every row is padded to the longest prompt of its batch, and prefill (attention
+        is quadratic) dominates on CPU; one 4,800-token prompt in a batch of 1,000-token prompts made a
+        RoTBench batch cost ~5x its real tokens.
+        """
+        groups: list[list[tuple[int, list[int]]]] = []
+        for item in encoded:
+            cur = groups[-1] if groups else None
+            fits = cur is not None and len(cur) < self.batch_size
+            if fits and cur is not None and self.max_batch_tokens is not None:
+                fits = (len(cur) + 1) * max(len(cur[0][1]), 1) <= self.max_batch_tokens
+            if fits and cur is not None:
+                cur.append(item)
+            else:
+                groups.append([item])
+        return groups
 
     def _generate_one(self, ids: list[int], config: GenConfig) -> Generation:
         try:

@@ -4,7 +4,7 @@
                 [--format react|json|python|qwen|llama3|glm|openai] [--json] [--out DIR] [--data-dir DIR]
   tlbench score --model PATH|smollm2-135m [--backend auto|transformers|vllm|openai]
                 [--prompt-format auto|NAME] [--benchmarks all|NAME,...] [--limit N] [--mode upstream|fixed]
-                [--out DIR] [--no-cache] [--batch-size N] [--max-new-tokens N] [--dtype auto|float32|bfloat16]
+                [--out DIR] [--no-cache] [--batch-size N] [--max-batch-tokens N] [--max-new-tokens N] [--dtype auto|float32|bfloat16]
                 [--name NAME] [--base-url URL] [--engine-arg KEY=VALUE ...] [--data-dir DIR]
 
 Names: toolalpaca-real, rotbench-{first,third}-{clean,slight,medium,heavy,union}, bfcl-v3-exec,
@@ -91,6 +91,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--limit", type=int, default=None, metavar="N", help="first N items per benchmark")
     parser.add_argument("--no-cache", action="store_true", help="bypass the generation cache")
     parser.add_argument("--batch-size", type=int, default=8, metavar="N", help="generation batch (default 8)")
+    parser.add_argument(
+        "--max-batch-tokens",
+        type=int,
+        default=8192,
+        metavar="N",
+        help="transformers: rows x longest prompt per batch at most N (default 8192; 0: no cap)",
+    )
     parser.add_argument(
         "--max-new-tokens", type=int, default=128, metavar="N", help="per generation (default 128)"
     )
@@ -211,6 +218,7 @@ def _run_model(args: argparse.Namespace) -> int:
         mode=args.mode,
         use_cache=not args.no_cache,
         batch_size=args.batch_size,
+        max_batch_tokens=args.max_batch_tokens or None,
         max_new_tokens=args.max_new_tokens,
         dtype=args.dtype,
         name=name,
