@@ -15,8 +15,6 @@ import pytest
 from tlbench.cli import COMMANDS, build_parser, main
 
 SUBCOMMANDS = ("data", "classify", "collect", "train", "score", "leaderboard", "compare", "analyze", "report")
-#: Subcommands a later milestone fills in; remove a name here when its issue lands.
-NOT_YET = ()
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -80,12 +78,12 @@ def test_help_documents_every_option() -> None:
     assert not undocumented, undocumented
 
 
-@pytest.mark.parametrize("command", NOT_YET)
-def test_unimplemented_subcommands_say_so_and_exit_2(capsys, command: str) -> None:
-    code, out, err = _run(capsys, command)
-    assert code == 2
-    assert "not implemented yet" in err
-    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+@pytest.mark.parametrize("command", SUBCOMMANDS)
+def test_every_subcommand_is_implemented_and_has_help(capsys, command: str) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main([command, "--help"])
+    out = capsys.readouterr().out
+    assert exc.value.code == 0 and f"tlbench {command}" in out and "not implemented" not in out
 
 
 def test_unknown_subcommand_and_bad_option_exit_2_with_one_line(capsys) -> None:
@@ -114,9 +112,5 @@ def _python_m_tlbench(*argv: str) -> subprocess.CompletedProcess[str]:
 def test_python_m_tlbench_help_and_real_exit_codes() -> None:
     ok = _python_m_tlbench("--help")
     assert ok.returncode == 0 and "leaderboard" in ok.stdout
-    if NOT_YET:
-        not_yet = _python_m_tlbench(NOT_YET[0])
-        assert not_yet.returncode == 2 and "not implemented yet" in not_yet.stderr
-        assert "Traceback" not in not_yet.stderr
     unknown = _python_m_tlbench("frobnicate")
     assert unknown.returncode == 2 and "Traceback" not in unknown.stderr

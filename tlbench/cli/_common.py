@@ -6,9 +6,7 @@ import argparse
 import os
 from pathlib import Path
 
-from tlbench.errors import NotImplementedYet
-
-__all__ = ["add_data_dir", "resolve_data_dir", "not_implemented"]
+__all__ = ["add_data_dir", "resolve_data_dir"]
 
 
 def add_data_dir(parser: argparse.ArgumentParser) -> None:
@@ -30,8 +28,3 @@ def resolve_data_dir(value: Path | None) -> Path:
         return Path(env).expanduser()
     cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(cache) / "tlbench" / "data"
-
-
-def not_implemented(command: str, milestone: str) -> int:
-    """Raise the standard 'not implemented yet' error (exit 2)."""
-    raise NotImplementedYet(f"'tlbench {command}' is not implemented yet ({milestone}).")
