@@ -151,6 +151,7 @@ def main() -> int:
     ap.add_argument("--bench-limit", type=int, default=5)
     ap.add_argument("--max-new-tokens", type=int, default=96)
     ap.add_argument("--max-generations", type=int, default=4)
+    ap.add_argument("--max-tools", type=int, default=None, help="cap tools per synthetic prompt (collect)")
     ap.add_argument("--episodes", action="store_true", help="also run whole held-out episodes (slow on CPU)")
     ap.add_argument("--eval-prompts", type=int, default=12, help="held-out next-call prompts per model")
     ap.add_argument("--eval-max-prompt", type=int, default=1024, help="longest held-out prompt (tokens)")
@@ -177,6 +178,7 @@ def main() -> int:
                 str(args.train_tasks),
                 "--prompt-format",
                 FORMAT,
+                *(["--max-tools", str(args.max_tools)] if args.max_tools else []),
                 "--out",
                 str(train_file),
             ],
@@ -216,6 +218,7 @@ def main() -> int:
                 str(max(args.heldout_tasks, args.eval_prompts)),
                 "--prompt-format",
                 FORMAT,
+                *(["--max-tools", str(args.max_tools)] if args.max_tools else []),
                 "--out",
                 str(heldout_gold),
             ],
