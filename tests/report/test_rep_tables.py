@@ -288,3 +288,30 @@ def test_a_score_out_folder_is_a_one_benchmark_run(tmp_path: Path) -> None:
     (single,) = load_runs([run / TA])
     assert single.name == TA and single.benchmarks == (TA,)
     assert single.summary(TA)["TS"] == 5
+
+
+#: The paper's own Avg rows (Tables 3 and 4): the mean of the stored published rows must reproduce them, which
+#: checks every transcribed value of those tables at once.
+PAPER_AVG = {
+    "3": [80.63, 65.09, 42.72, 74.10, 49.90, 35.43, 93.13, 89.88, 74.17],
+    "4": [3.91, 12.46, 65.56],
+}
+
+
+@pytest.mark.parametrize("key", sorted(PAPER_AVG))
+def test_stored_paper_rows_reproduce_the_papers_avg_row(key: str) -> None:
+    rows = paper_rows()[key]
+    assert len(rows) == {"3": 10, "4": 9}[key]
+    for col, expected in enumerate(PAPER_AVG[key]):
+        values = [r[1][col] for r in rows]
+        assert None not in values
+        assert abs(sum(values) / len(values) - expected) < 0.006, (key, col)
+
+
+def test_paper_table5_all_row_is_table3s_tl_codellama_row() -> None:
+    rows = paper_rows()
+    t3 = dict((n, v) for n, v, _ in rows["3"])["TL-CodeLLaMA-2 7B (paper)"]
+    t5 = dict((n, v) for n, v, _ in rows["5"])["w/ All (TL-CodeLLaMA-2) (paper)"]
+    assert t5[:6] == t3[:6]
+    assert t5[6:] == dict((n, v) for n, v, _ in rows["4"])["TL-CodeLLaMA-2 7B (paper)"]
+    assert len(rows["5"]) == 8
