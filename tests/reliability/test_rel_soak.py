@@ -109,7 +109,7 @@ def test_soak_100k_calls_with_faults_and_misbehaving_tools() -> None:
     assert child_pids() - kids0 == set()
     for pid in pids:
         assert not os.path.exists(f"/proc/{pid}")
-    assert open_fds() == fds0
+    assert open_fds() <= fds0  # no descriptor leaked (a few held at the start may have closed since)
     assert _temp_dirs() == dirs0
 
 
@@ -143,5 +143,5 @@ def test_soak_tool_env_with_fault_injection_and_sandboxed_tools() -> None:
     assert kinds.get(ErrorKind.TOOL_INSTABILITY, 0) > 100
     assert kinds.get(ErrorKind.CORRECT, 0) > 10_000
     assert child_pids() - kids0 == set()
-    assert open_fds() == fds0
+    assert open_fds() <= fds0  # no descriptor leaked (a few held at the start may have closed since)
     assert _temp_dirs() == dirs0
