@@ -28,6 +28,7 @@ Why it is shaped this way:
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import hashlib
 import json
 import os
@@ -91,6 +92,11 @@ class RunConfig:
     base_url: str | None = None
     resamples: int = 1000
     engine_args: Mapping[str, Any] = field(default_factory=dict)
+    #: Simulated (web) tools of episodes: ``"simulate"`` (default), ``"record"`` (simulate and store every
+    #: outcome in ``tools_store``) or ``"replay"`` (serve only from ``tools_store``; a miss is a classified
+    #: "not recorded" feedback, and no tool is simulated or called).
+    tools: str = "simulate"
+    tools_store: Path | None = None
 
 
 def expand_benchmarks(spec: str) -> tuple[str, ...]:
@@ -347,6 +353,7 @@ def run(
         "max_batch_tokens": cfg.max_batch_tokens,
         "dtype": _dtype_of(backend, cfg.dtype),
         "seed": cfg.seed,
+        "tools": {"executor": cfg.tools, "store": None if cfg.tools_store is None else str(cfg.tools_store)},
         "limit": cfg.limit,
         "benchmarks": list(cfg.benchmarks),
         "completed_benchmarks": [],
@@ -546,7 +553,27 @@ def _episode_env(ctx: _Context, item: Any) -> Any:
         registry = ToolRegistry.from_tooleyes_config(config)
     else:
         registry = ToolRegistry.from_docs(item.tools)
-    return ToolEnv(registry, "simulate", seed=ctx.cfg.seed, item=item.metadata)
+    executors = {"simulate": _tool_executor(ctx.cfg.tools, ctx.cfg.tools_store)}
+    return ToolEnv(registry, "simulate", seed=ctx.cfg.seed, item=item.metadata, executors=executors)
+
+
+@functools.lru_cache(maxsize=8)
+def _tool_executor(mode: str, store: Path | None) -> Any:
+    """The executor of the simulated tools of a run, shared by its episodes (one replay store per file)."""
+    from tools_env.replay import CachedExecutor, ReplayExecutor, ReplayStore
+    from tools_env.simulate import SimulatedExecutor
+
+    if mode == "simulate":
+        return SimulatedExecutor()
+    if store is None:
+        raise UsageError(f"tools mode {mode!r} needs a store file")
+    if mode == "replay":
+        if not Path(store).is_file():
+            raise UsageError(f"tool replay store not found: {store}")
+        return ReplayExecutor(ReplayStore(store), namespace="simulate")
+    if mode == "record":
+        return CachedExecutor(SimulatedExecutor(), ReplayStore(store), namespace="simulate")
+    raise UsageError(f"unknown tools mode {mode!r} (simulate, record, replay)")
 
 
 def _run_episodes(

@@ -105,6 +105,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--dtype", default="auto", choices=("auto", "float32", "bfloat16", "float16"), help="local models"
     )
     parser.add_argument("--name", default=None, help="run name (default: the model's name)")
+    tools = parser.add_mutually_exclusive_group()
+    tools.add_argument(
+        "--record",
+        type=Path,
+        metavar="DB",
+        help="episodes: store every simulated tool outcome in DB (SQLite)",
+    )
+    tools.add_argument(
+        "--replay",
+        type=Path,
+        metavar="DB",
+        help="episodes: serve tool outcomes only from DB (a miss is a 'not recorded' feedback)",
+    )
     parser.add_argument("--base-url", default=None, help="OpenAI-compatible server URL (--backend openai)")
     parser.add_argument(
         "--engine-arg",
@@ -201,6 +214,8 @@ def _run_model(args: argparse.Namespace) -> int:
         raise UsageError("--batch-size and --max-new-tokens must be >= 1")
     if args.resamples < 1:
         raise UsageError("--resamples must be >= 1")
+    if args.replay is not None and not args.replay.is_file():
+        raise UsageError(f"tool replay store not found: {args.replay}")
     benchmarks = expand_benchmarks(args.benchmark or args.benchmarks)
     name = args.name or Path(str(args.model)).name
     out = args.out or default_out(name)
@@ -226,6 +241,8 @@ def _run_model(args: argparse.Namespace) -> int:
         base_url=args.base_url,
         resamples=args.resamples,
         engine_args=_engine_args(args.engine_arg),
+        tools="replay" if args.replay else "record" if args.record else "simulate",
+        tools_store=args.replay or args.record,
     )
     manifest = run(cfg)
     if args.json:
