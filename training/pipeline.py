@@ -40,13 +40,22 @@ def _stderr(line: str) -> None:
 
 def read_records(paths: Sequence[Path]) -> list[dict[str, Any]]:
     """Trajectory records (plain dicts) from JSONL files, through :mod:`training.trajectory` (the one reader)."""
-    from training.trajectory import read_trajectories
+    import warnings
+
+    from training.trajectory import TruncatedLineWarning, read_trajectories
 
     records: list[dict[str, Any]] = []
     for path in paths:
         if not path.is_file():
             raise UsageError(f"--data {path}: no such file")
-        records.extend(rec.to_dict() for rec in read_trajectories(path))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", TruncatedLineWarning)
+            records.extend(rec.to_dict() for rec in read_trajectories(path))
+        for w in caught:  # one 'tlbench train: warning:' line each, not Python's two-line warning format
+            if issubclass(w.category, TruncatedLineWarning):
+                _stderr(f"tlbench train: warning: {w.message}")
+            else:
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     if not records:
         raise DataError(f"--data {', '.join(map(str, paths))}: no trajectory records")
     return records
