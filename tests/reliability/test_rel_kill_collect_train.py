@@ -125,11 +125,15 @@ def test_train_killed_at_random_points_resumes_from_its_checkpoint(tmp_path: Pat
             str(out),
         ]
 
+    start = time.monotonic()
     ref = tlbench(args(tmp_path / "ref"), env, timeout=1200)
+    ref_wall = time.monotonic() - start
     assert ref.returncode == 0, ref.stderr[-2000:]
     out, log = tmp_path / "run", tmp_path / "killed.log"
     kills = 0
-    for delay in kill_points(3, 8.0, 40.0, "train"):
+    # relative to the measured uninterrupted run: the first kill always lands before a fresh run can finish
+    for frac in kill_points(3, 0.3, 0.9, "train"):
+        delay = frac * ref_wall
         if kill_at(args(out), env, delay, log) is None:
             kills += 1
         if out.exists():
