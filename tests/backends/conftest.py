@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import pydoc
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -64,35 +65,51 @@ def build_tokenizer():  # noqa: ANN201 - transformers type
     )
 
 
-@pytest.fixture(scope="session")
-def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An HF folder with a 2-layer random Llama (hidden 128, 2 heads, 1 KV head: head_dim 64)."""
+def build_tiny_llama(
+    out: Path,
+    tok: Any,
+    *,
+    hidden: int = 128,
+    intermediate: int = 256,
+    layers: int = 2,
+    max_positions: int = 512,
+    spread: float | None = 8.0,
+) -> Path:
+    """Save a seeded random Llama (2 heads, 1 KV head, tied embeddings) and ``tok`` into ``out``.
+
+    ``spread`` scales the embeddings so greedy argmax is not decided by float noise between batch shapes.
+    Shared by every test folder that needs a tiny local model (no downloads).
+    """
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
     torch.manual_seed(0)
-    tok = build_tokenizer()
     cfg = LlamaConfig(
         vocab_size=len(tok),
-        hidden_size=128,
-        intermediate_size=256,
-        num_hidden_layers=2,
+        hidden_size=hidden,
+        intermediate_size=intermediate,
+        num_hidden_layers=layers,
         num_attention_heads=2,
         num_key_value_heads=1,
-        max_position_embeddings=512,
+        max_position_embeddings=max_positions,
         tie_word_embeddings=True,
         bos_token_id=tok.bos_token_id,
         eos_token_id=tok.eos_token_id,
         pad_token_id=tok.pad_token_id,
     )
     model = LlamaForCausalLM(cfg)
-    # Spread the logits so greedy argmax is not decided by float noise between batch shapes.
-    with torch.no_grad():
-        model.model.embed_tokens.weight.mul_(8.0)
-    out = tmp_path_factory.mktemp("tiny_llama")
+    if spread is not None:
+        with torch.no_grad():
+            model.model.embed_tokens.weight.mul_(spread)
     model.save_pretrained(out)
     tok.save_pretrained(out)
     return out
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An HF folder with a 2-layer random Llama (hidden 128, 2 heads, 1 KV head: head_dim 64)."""
+    return build_tiny_llama(tmp_path_factory.mktemp("tiny_llama"), build_tokenizer())
 
 
 @pytest.fixture(scope="session")

@@ -62,10 +62,8 @@ def test_collect_killed_at_random_points_resumes_to_the_same_records(tmp_path: P
 
 
 def _tiny_model(folder: Path) -> Path:
+    """The backend tests' tiny random Llama builder (hidden 64, 4096 positions, no embedding spread)."""
     import importlib.util
-
-    import torch
-    from transformers import LlamaConfig, LlamaForCausalLM
 
     spec = importlib.util.spec_from_file_location(
         "be_conftest", Path(__file__).parents[1] / "backends" / "conftest.py"
@@ -73,16 +71,9 @@ def _tiny_model(folder: Path) -> Path:
     assert spec and spec.loader
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    tok = mod.build_tokenizer()
-    torch.manual_seed(0)
-    cfg = LlamaConfig(
-        vocab_size=len(tok), hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=2,
-        num_key_value_heads=1, max_position_embeddings=4096, tie_word_embeddings=True,
-        bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id,
-    )  # fmt: skip
-    LlamaForCausalLM(cfg).save_pretrained(folder)
-    tok.save_pretrained(folder)
-    return folder
+    return mod.build_tiny_llama(
+        folder, mod.build_tokenizer(), hidden=64, intermediate=128, max_positions=4096, spread=None
+    )
 
 
 RECIPE = """extends = "tiny-mae_pkt"

@@ -33,28 +33,5 @@ def _backends_conftest():  # noqa: ANN202 - a module object
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An HF folder with the backend tests' 2-layer random Llama (built here, no downloads)."""
-    import torch
-    from transformers import LlamaConfig, LlamaForCausalLM
-
-    tok = _backends_conftest().build_tokenizer()
-    torch.manual_seed(0)
-    cfg = LlamaConfig(
-        vocab_size=len(tok),
-        hidden_size=128,
-        intermediate_size=256,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        num_key_value_heads=1,
-        max_position_embeddings=512,
-        tie_word_embeddings=True,
-        bos_token_id=tok.bos_token_id,
-        eos_token_id=tok.eos_token_id,
-        pad_token_id=tok.pad_token_id,
-    )
-    model = LlamaForCausalLM(cfg)
-    with torch.no_grad():
-        model.model.embed_tokens.weight.mul_(8.0)
-    out = tmp_path_factory.mktemp("tiny_llama_score")
-    model.save_pretrained(out)
-    tok.save_pretrained(out)
-    return out
+    be = _backends_conftest()
+    return be.build_tiny_llama(tmp_path_factory.mktemp("tiny_llama_score"), be.build_tokenizer())
