@@ -15,6 +15,7 @@ Aggregate`` (ToolEyes does: its headline is DE/CE/VA, not TS/PI/CF).
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -64,11 +65,20 @@ def pct(hits: float, n: float) -> float:
     return round(100.0 * hits / n, 2) if n else 0.0
 
 
-def bootstrap_indices(n: int, resamples: int = RESAMPLES, seed: int = SEED) -> list[list[int]]:
-    """``resamples`` lists of ``n`` indices drawn with replacement from a ``random.Random(seed)``."""
+def bootstrap_indices(n: int, resamples: int = RESAMPLES, seed: int = SEED) -> Sequence[Sequence[int]]:
+    """``resamples`` tuples of ``n`` indices drawn with replacement from a ``random.Random(seed)``.
+
+    The draws depend on ``(n, resamples, seed)`` only, so they are computed once per process and shared
+    (read-only tuples): the ten RoTBench variants of a run have the same ``n`` and reuse one set.
+    """
+    return _draws(n, resamples, seed)
+
+
+@functools.lru_cache(maxsize=32)
+def _draws(n: int, resamples: int, seed: int) -> tuple[tuple[int, ...], ...]:
     rng = random.Random(seed)
     population = range(n)
-    return [rng.choices(population, k=n) for _ in range(resamples)] if n else []
+    return tuple(tuple(rng.choices(population, k=n)) for _ in range(resamples)) if n else ()
 
 
 def _percentiles(stats: list[float], level: float = _LEVEL) -> tuple[float, float]:
@@ -93,7 +103,8 @@ def bootstrap_ci(
     if n == 0:
         return (0.0, 0.0)
     draws = indices if indices is not None else bootstrap_indices(n, resamples, seed)
-    return _percentiles([100.0 * sum(values[i] for i in idx) / n for idx in draws])
+    pick = list(values).__getitem__  # map() over a bound __getitem__: the sums run in C
+    return _percentiles([100.0 * sum(map(pick, idx)) / n for idx in draws])
 
 
 def ratio_ci(
@@ -110,9 +121,10 @@ def ratio_ci(
         return (0.0, 0.0)
     draws = indices if indices is not None else bootstrap_indices(n, resamples, seed)
     stats = []
+    num_at, den_at = list(numerators).__getitem__, list(denominators).__getitem__
     for idx in draws:
-        den = sum(denominators[i] for i in idx)
-        stats.append(100.0 * sum(numerators[i] for i in idx) / den if den else 0.0)
+        den = sum(map(den_at, idx))
+        stats.append(100.0 * sum(map(num_at, idx)) / den if den else 0.0)
     return _percentiles(stats)
 
 

@@ -2,6 +2,7 @@
 
   python scripts/e2e_train.py --work runs/e2e [--recipes tiny-none,tiny-all] [--train-tasks 60]
                               [--heldout-tasks 12] [--bench-limit 10] [--model smollm2-135m]
+                              [--sft-steps 80 --sft-lr 1e-4 --max-tools 4]
 
 1. ``tlbench collect`` synthetic ToolEyes training tasks with the scripted ``noisy`` teacher (gold calls
    plus seeded mistakes that MAE must mask), in the ToolLLaMA ReAct format;
@@ -129,6 +130,28 @@ def first_turn_eval(
     }
 
 
+def derived_recipe(
+    work: Path, recipe: str, steps: int | None, lr: float | None, max_length: int | None
+) -> str:
+    """``recipe`` itself, or a TOML file in WORK that extends it with the given SFT overrides.
+
+    The shipped ``tiny-*`` presets take a handful of steps (a pipeline check); showing that training
+    helps needs more, so the script can lengthen the SFT stage without a hand-written recipe.
+    """
+    over = {"max_steps": steps, "learning_rate": lr, "max_length": max_length}
+    over = {k: v for k, v in over.items() if v is not None}
+    if not over:
+        return recipe
+    if steps is not None:
+        over["save_steps"] = max(1, steps // 2)  # checkpoints cost seconds each on a CPU
+    path = work / "recipes" / f"{recipe}.toml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [f'extends = "{recipe}"', f'name = "{recipe}"', "", "[sft]"]
+    lines += [f"{k} = {v!r}" for k, v in over.items()]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return str(path)
+
+
 def bench_metrics(run_dir: Path) -> dict[str, Any]:
     """Headline numbers from a ``tlbench score --model`` run directory."""
     out: dict[str, Any] = {}
@@ -155,6 +178,9 @@ def main() -> int:
     ap.add_argument("--episodes", action="store_true", help="also run whole held-out episodes (slow on CPU)")
     ap.add_argument("--eval-prompts", type=int, default=12, help="held-out next-call prompts per model")
     ap.add_argument("--eval-max-prompt", type=int, default=1024, help="longest held-out prompt (tokens)")
+    ap.add_argument("--sft-steps", type=int, default=None, help="override the recipes' SFT max_steps")
+    ap.add_argument("--sft-lr", type=float, default=None, help="override the recipes' SFT learning rate")
+    ap.add_argument("--sft-max-length", type=int, default=None, help="override the recipes' SFT max_length")
     args = ap.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     if not os.environ.get("TLBENCH_DATA") and Path("../shared/data").is_dir():
@@ -187,12 +213,13 @@ def main() -> int:
     models: dict[str, str] = {"base": args.model}
     for recipe in [r for r in args.recipes.split(",") if r]:
         out = work / "models" / recipe
+        recipe_ref = derived_recipe(work, recipe, args.sft_steps, args.sft_lr, args.sft_max_length)
         if not (out / "train_summary.json").is_file():
             times[f"train_{recipe}"] = sh(
                 [
                     "train",
                     "--recipe",
-                    recipe,
+                    recipe_ref,
                     "--model",
                     args.model,
                     "--data",

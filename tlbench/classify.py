@@ -44,6 +44,7 @@ Decisions the paper leaves open (documented here, tested in ``tests/classify``):
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import re
@@ -99,6 +100,7 @@ SEVERITY: tuple[ErrorKind, ...] = (
     ErrorKind.CORRECT,
 )
 _RANK = {kind: len(SEVERITY) - 1 - i for i, kind in enumerate(SEVERITY)}  # CORRECT = 0, UNPARSABLE = 11
+_BY_RANK = tuple(reversed(SEVERITY))  # rank -> kind
 
 
 def severity_rank(kind: ErrorKind) -> int:
@@ -182,15 +184,34 @@ def type_matches(value: Any, schema: Any) -> bool:
 # ------------------------------------------------------------------------------------------ doc-only check
 
 
+#: The last tuple of docs indexed and its index: a scorer judges many outputs against the same docs.
+_LAST_INDEX: tuple[object, Mapping[str, ToolDoc]] = ((), {})
+
+
 def _doc_index(docs: Sequence[ToolDoc] | Mapping[str, ToolDoc]) -> Mapping[str, ToolDoc]:
-    if isinstance(docs, Mapping):
+    global _LAST_INDEX
+    if type(docs) is dict or isinstance(docs, Mapping):
         return docs
-    return {d.name: d for d in docs}
+    last = _LAST_INDEX
+    if docs is last[0]:
+        return last[1]
+    index = {d.name: d for d in docs}
+    if type(docs) is tuple:  # immutable (ToolDoc is frozen): safe to reuse while it is the same object
+        _LAST_INDEX = (docs, index)
+    return index
 
 
 def _has_schema(doc: ToolDoc) -> bool:
     """True when the doc describes its parameters (an object schema with a ``properties`` mapping)."""
     return isinstance(doc.parameters.get("properties"), Mapping)
+
+
+def _schema_properties(doc: ToolDoc | None) -> Mapping[str, Any] | None:
+    """The doc's ``properties`` mapping, or None when there is no doc or it has no properties schema."""
+    if doc is None:
+        return None
+    props = doc.parameters.get("properties")
+    return props if type(props) is dict or isinstance(props, Mapping) else None
 
 
 def _is_default(doc: ToolDoc | None, key: str, value: Any) -> bool:
@@ -246,6 +267,7 @@ def check_against_docs(call: ToolCall, docs: Sequence[ToolDoc] | Mapping[str, To
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 
 
+@functools.lru_cache(maxsize=8192)  # tool names repeat across a benchmark: tokenise each once
 def name_tokens(name: str) -> tuple[str, ...]:
     """Split a tool name into lower-case tokens on ``_ . - /`` spaces, camelCase and digit boundaries.
 
@@ -280,17 +302,17 @@ def wrong_tool_kind(pred_name: str, gold_names: Sequence[str]) -> tuple[WrongToo
     return kind, best_name
 
 
-def _same_name(a: ToolCall, b: ToolCall) -> bool:
-    return a.name == b.name or (a.is_finish and b.is_finish)
-
-
 # -------------------------------------------------------------------------------------------- values
 
 _WS = re.compile(r"\s+")
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 def _same(a: Any, b: Any) -> bool:
     """Exact JSON equality, but a bool never equals a number (Python's ``True == 1`` is not JSON's)."""
+    ta = type(a)
+    if ta is type(b) and ta in _SCALARS:  # the common case, and exact: same type, no bool/number mixing
+        return bool(a == b)
     if isinstance(a, bool) or isinstance(b, bool):
         return isinstance(a, bool) and isinstance(b, bool) and a == b
     if isinstance(a, Mapping) and isinstance(b, Mapping):
@@ -349,9 +371,13 @@ def _against_gold(
     call: ToolCall, doc: ToolDoc | None, gold: ToolCall, gold_index: int, wildcard: str | None
 ) -> CallVerdict:
     """Judge ``call`` against one gold call with the same name."""
-    pred = call.arguments if isinstance(call.arguments, Mapping) else {}
-    want = gold.arguments if isinstance(gold.arguments, Mapping) else {}
-    known = doc.properties if doc is not None and _has_schema(doc) else None
+    pred = call.arguments
+    if type(pred) is not dict and not isinstance(pred, Mapping):
+        pred = {}
+    want = gold.arguments
+    if type(want) is not dict and not isinstance(want, Mapping):
+        want = {}
+    known = _schema_properties(doc)
     hallucinated: list[str] = []
     redundant: list[str] = []
     for k, v in pred.items():
@@ -374,21 +400,23 @@ def _against_gold(
     mismatched = tuple(
         k for k in differing if known is not None and k in known and not type_matches(pred[k], known[k])
     )
-    kinds: set[ErrorKind] = set()
+    if not (hallucinated or missing or redundant or differing):  # the common case: all right
+        return CallVerdict(call=call, kinds=(), gold_index=gold_index)
+    kinds: list[ErrorKind] = []  # appended in SEVERITY order (what _ordered would sort them into)
     if hallucinated:
-        kinds.add(ErrorKind.PARAMETER_HALLUCINATION)
+        kinds.append(ErrorKind.PARAMETER_HALLUCINATION)
     if missing:
-        kinds.add(ErrorKind.MISSING_PARAMETER)
+        kinds.append(ErrorKind.MISSING_PARAMETER)
     if redundant:
-        kinds.add(ErrorKind.REDUNDANT_PARAMETER)
+        kinds.append(ErrorKind.REDUNDANT_PARAMETER)
     if mismatched:
-        kinds.add(ErrorKind.TYPE_MISMATCH)
+        kinds.append(ErrorKind.TYPE_MISMATCH)
     if differing:
-        kinds.add(ErrorKind.CONTENT_ERROR)
+        kinds.append(ErrorKind.CONTENT_ERROR)
     normalised_equal = bool(differing) and all(values_normalised_equal(pred[k], want[k]) for k in differing)
     return CallVerdict(
         call=call,
-        kinds=_ordered(kinds),
+        kinds=tuple(kinds),
         hallucinated_params=tuple(hallucinated),
         redundant_params=tuple(redundant),
         missing_params=tuple(missing),
@@ -400,13 +428,16 @@ def _against_gold(
 
 def _cost(cv: CallVerdict) -> tuple[int, int, int]:
     """Smaller is better: headline severity, then number of kinds, then number of flagged parameters."""
+    kinds = cv.kinds
+    if not kinds:
+        return (0, 0, 0)  # CORRECT: no flagged parameter either
     n_params = (
         len(cv.hallucinated_params)
         + len(cv.redundant_params)
         + len(cv.missing_params)
         + len(cv.mismatched_params)
     )
-    return (_RANK[cv.kind], len(cv.kinds), n_params - (1 if cv.content_normalised_equal else 0))
+    return (_RANK[kinds[0]], len(kinds), n_params - (1 if cv.content_normalised_equal else 0))
 
 
 def classify_call(
@@ -426,40 +457,32 @@ def classify_call(
     if not gold:
         return check_against_docs(call, docs)
     index = _doc_index(docs)
-    same = [(i, g) for i, g in enumerate(gold) if _same_name(call, g)]
-    if not same:
-        if call.name not in index and not call.is_finish:
-            return CallVerdict(call=call, kinds=(ErrorKind.TOOL_HALLUCINATION,))
-        kind, closest = wrong_tool_kind(call.name, [g.name for g in gold])
-        gi = next(i for i, g in enumerate(gold) if g.name == closest)
-        return CallVerdict(call=call, kinds=(ErrorKind.WRONG_TOOL,), wrong_tool=kind, gold_index=gi)
-    doc = index.get(call.name)
+    name = call.name
+    finish = call.is_finish
+    doc = index.get(name)
     best: CallVerdict | None = None
-    for i, g in same:
+    best_cost = (0, 0, 0)
+    for i, g in enumerate(gold):
+        if g.name != name and not (finish and g.is_finish):  # same name, or two finish names
+            continue
         cv = _against_gold(call, doc, g, i, wildcard)
-        if best is None or _cost(cv) < _cost(best):
-            best = cv
-            if not cv.kinds:
-                break
-    assert best is not None
-    return best
+        if not cv.kinds:
+            return cv
+        cost = _cost(cv)
+        if best is None or cost < best_cost:
+            best, best_cost = cv, cost
+    if best is not None:
+        return best
+    if doc is None and not finish:
+        return CallVerdict(call=call, kinds=(ErrorKind.TOOL_HALLUCINATION,))
+    kind, closest = wrong_tool_kind(name, [g.name for g in gold])
+    gi = next(i for i, g in enumerate(gold) if g.name == closest)
+    return CallVerdict(call=call, kinds=(ErrorKind.WRONG_TOOL,), wrong_tool=kind, gold_index=gi)
 
 
 # ------------------------------------------------------------------------------------------- turn level
 
 _EXACT_MATCH_LIMIT = 6  # up to 6 calls a side, matching is exhaustive; beyond it, greedy
-
-
-def _as_alternatives(
-    gold: Sequence[Sequence[ToolCall]] | Sequence[ToolCall],
-) -> list[list[ToolCall]]:
-    alts: list[list[ToolCall]] = []
-    for entry in gold:
-        if isinstance(entry, ToolCall):
-            alts.append([entry])
-        else:
-            alts.append([c for c in entry if isinstance(c, ToolCall)])
-    return alts
 
 
 def _missing_call(gold: ToolCall, index: int) -> CallVerdict:
@@ -475,8 +498,12 @@ def _extra_call(call: ToolCall, index: Mapping[str, ToolDoc], golds: Sequence[To
 
 
 def _turn_cost(verdicts: Sequence[CallVerdict]) -> tuple[int, int]:
-    worst = max((_RANK[v.kind] for v in verdicts), default=0)
-    return (worst, sum(_RANK[v.kind] * 100 + _cost(v)[2] for v in verdicts))
+    worst = total = 0
+    for v in verdicts:
+        rank, _, n_params = _cost(v)
+        worst = max(worst, rank)
+        total += rank * 100 + n_params
+    return (worst, total)
 
 
 def _match_alternative(
@@ -528,7 +555,7 @@ def _match_alternative(
 
 
 def _with_gold_index(cv: CallVerdict, j: int) -> CallVerdict:
-    if cv.gold_index == j:
+    if cv.gold_index == j or cv.gold_index is None:  # None stays None: nothing to rewrite
         return cv
     return CallVerdict(
         call=cv.call,
@@ -601,19 +628,24 @@ def classify(
         finish_is_correct_for_empty = True
     else:
         finish_is_correct_for_empty = False
-    alts = _as_alternatives(gold)
     best: list[CallVerdict] | None = None
-    for alt in alts:
+    best_cost = (0, 0)
+    for entry in gold:  # alternatives are read one by one: a correct first one ends the search
+        if isinstance(entry, ToolCall):
+            alt = [entry]
+        else:
+            alt = [c for c in entry if isinstance(c, ToolCall)]
         if not alt and finish_is_correct_for_empty:
             verdicts = [CallVerdict(call=None, kinds=())]
         else:
             verdicts = _match_alternative(calls, index, alt, wildcard)
-        if best is None or _turn_cost(verdicts) < _turn_cost(best):
-            best = verdicts
-            if _turn_cost(best)[0] == 0:
+        cost = _turn_cost(verdicts)
+        if best is None or cost < best_cost:
+            best, best_cost = verdicts, cost
+            if cost[0] == 0:
                 break
     assert best is not None
-    return Verdict(kind=most_severe([v.kind for v in best]), calls=tuple(best), parse=parse)
+    return Verdict(kind=_BY_RANK[best_cost[0]], calls=tuple(best), parse=parse)  # worst rank: most severe
 
 
 def classify_output(

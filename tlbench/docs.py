@@ -19,6 +19,7 @@ All of them normalise types with :func:`normalise_schema`, so the classifier see
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -65,15 +66,24 @@ TYPE_MAP: dict[str, str] = {
 _MAX_DEPTH = 32
 
 
+_OPTIONAL = re.compile(r"(?:typing\.)?Optional\[(.*)\]")
+_BASE_END = re.compile(r"[\[\s|]")
+
+
 def _json_type(name: Any) -> str:
     """Map one upstream type name (``float``, ``List[str]``, ``Optional[int]``) to a JSON type ("" if unknown)."""
     if not isinstance(name, str):
         return ""
+    return _json_type_of(name)
+
+
+@functools.lru_cache(maxsize=4096)  # a benchmark repeats a few dozen type names thousands of times
+def _json_type_of(name: str) -> str:
     s = name.strip()
-    m = re.fullmatch(r"(?:typing\.)?Optional\[(.*)\]", s)
+    m = _OPTIONAL.fullmatch(s)
     if m:
         s = m.group(1)
-    base = re.split(r"[\[\s|]", s, maxsplit=1)[0].lower()
+    base = _BASE_END.split(s, maxsplit=1)[0].lower()
     return TYPE_MAP.get(base, "")
 
 

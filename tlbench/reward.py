@@ -69,6 +69,7 @@ PARAMETER_REWARDS: dict[tuple[bool, bool, bool], float] = {
     (True, True, True): -1.8,
 }
 
+_FATAL_KINDS = (ErrorKind.UNPARSABLE, ErrorKind.TOOL_HALLUCINATION, ErrorKind.WRONG_TOOL)
 _PARAM_KINDS = (
     ErrorKind.PARAMETER_HALLUCINATION,
     ErrorKind.REDUNDANT_PARAMETER,
@@ -78,13 +79,15 @@ _PARAM_KINDS = (
 
 def call_reward(cv: CallVerdict) -> float:
     """The IRM reward of one judged call (see the module docstring)."""
-    kinds = set(cv.kinds)
-    for kind in (ErrorKind.UNPARSABLE, ErrorKind.TOOL_HALLUCINATION, ErrorKind.WRONG_TOOL):
+    kinds = cv.kinds
+    if not kinds:
+        return REWARDS[ErrorKind.CORRECT]
+    for kind in _FATAL_KINDS:
         if kind in kinds:
             return REWARDS[kind]
-    flags = tuple(k in kinds for k in _PARAM_KINDS)
-    if any(flags):
-        return PARAMETER_REWARDS[(flags[0], flags[1], flags[2])]
+    flags = (_PARAM_KINDS[0] in kinds, _PARAM_KINDS[1] in kinds, _PARAM_KINDS[2] in kinds)
+    if flags != (False, False, False):
+        return PARAMETER_REWARDS[flags]
     return REWARDS[cv.kind]
 
 

@@ -1,6 +1,7 @@
 """Throughput of parse + classify (+ IRM reward) on a realistic mix of outputs, on one core.
 
-Run: ``python tests/perf/bench_parse_classify.py [--seconds S]``. Prints ONE JSON object:
+Run: ``python tests/perf/bench_parse_classify.py [--seconds S]``. Each rate is the best of five rounds
+(``timeit``'s convention: load from other processes only slows a round down). Prints ONE JSON object:
 ``{"outputs_per_s": ..., "classify_only_per_s": ..., "feedback_per_s": ..., ...}``. Target: >= 20,000
 outputs/s for parse + classify. The mix: RoTBench-like docs (8 tools), the seven formats, correct calls and
 each error category, a few final answers and unparsable texts, and a 10% share of long (4 KB) outputs.
@@ -93,16 +94,28 @@ def _mix(n: int, seed: int = 0) -> list[tuple[str, str, list[list[ToolCall]]]]:
     return out
 
 
+ROUNDS = 5
+
+
 def _rate(fn: Any, items: list[Any], seconds: float, clock: Any = time.perf_counter) -> float:
-    done = 0
-    start = clock()
-    while True:
-        for item in items:
-            fn(item)
-        done += len(items)
-        elapsed = clock() - start
-        if elapsed >= seconds:
-            return done / elapsed
+    """Items per second: the best of ``ROUNDS`` rounds of ``seconds / ROUNDS`` each (as ``timeit`` reports).
+
+    The best round is the figure least disturbed by other tenants of a shared machine (their load only
+    ever slows a round down); every round runs over the whole mix, at least once.
+    """
+    best = 0.0
+    for _ in range(ROUNDS):
+        done = 0
+        start = clock()
+        while True:
+            for item in items:
+                fn(item)
+            done += len(items)
+            elapsed = clock() - start
+            if elapsed >= seconds / ROUNDS:
+                break
+        best = max(best, done / elapsed)
+    return best
 
 
 def main() -> int:

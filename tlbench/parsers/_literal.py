@@ -20,7 +20,7 @@ import operator
 from collections.abc import Callable
 from typing import Any, Literal
 
-from tlbench.parsers._util import MAX_DEPTH, Failed, gc_paused, max_depth
+from tlbench.parsers._util import MAX_DEPTH, Failed, gc_paused, too_deep
 
 __all__ = ["literal_value", "parse_literal", "UnaryPlus"]
 
@@ -117,7 +117,7 @@ def literal_value(node: ast.AST, unary_plus: UnaryPlus = "plus", depth: int = 0)
 
 def parse_literal(text: str, unary_plus: UnaryPlus = "plus") -> Any:
     """Parse ``text`` as one Python literal expression (depth-checked before ``ast.parse``)."""
-    if max_depth(text) > MAX_DEPTH:
+    if too_deep(text):
         raise Failed("too_deep", f"more than {MAX_DEPTH} nested brackets", text)
     try:
         with gc_paused(len(text)):

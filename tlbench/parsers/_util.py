@@ -36,8 +36,10 @@ __all__ = [
     "guarded",
     "scan_balanced",
     "max_depth",
+    "too_deep",
     "load_json",
     "load_json_text",
+    "fast_decode",
     "iter_json_values",
     "call_from_obj",
     "looks_like_call",
@@ -61,6 +63,8 @@ _PY_TOKEN = re.compile(
 )
 _OPEN = {"{": "}", "[": "]", "(": ")"}
 _CLOSE = frozenset("}])")
+#: Reused decoders: ``json.loads(text, strict=...)`` builds a new decoder per call (measured: 4 us vs 1 us).
+_DECODERS = {False: json.JSONDecoder(strict=False), True: json.JSONDecoder(strict=True)}
 
 
 class Failed(Exception):
@@ -78,7 +82,11 @@ def fail(reason: str, message: str = "", raw: str = "") -> ParseResult:
 
 @dataclass(frozen=True, slots=True)
 class Span:
-    """A balanced bracketed region ``text[start:end]`` found by :func:`scan_balanced`."""
+    """A balanced bracketed region ``text[start:end]`` found by :func:`scan_balanced`.
+
+    ``depth`` is its deepest nesting, or -1 when :func:`fast_decode` found it (then it is only known to be
+    within ``MAX_DEPTH``).
+    """
 
     start: int
     end: int
@@ -100,7 +108,7 @@ def guarded(allow_mapping: bool = False) -> Callable[[F], F]:
     def deco(fn: F) -> F:
         @functools.wraps(fn)
         def wrapper(text: object, *args: Any, **kwargs: Any) -> ParseResult:
-            if allow_mapping and isinstance(text, Mapping):
+            if type(text) is not str and allow_mapping and isinstance(text, Mapping):
                 pass
             elif not isinstance(text, str):
                 return fail("not_text", f"expected a string, got {type(text).__name__}")
@@ -189,6 +197,34 @@ def max_depth(text: str, python: bool = True) -> int:
     return deepest
 
 
+def fast_decode(text: str, at: int, strict: bool = False) -> tuple[Any, int] | None:
+    """The JSON value starting at ``text[at]`` and its end, decoded in C - or None: use the scanner.
+
+    The fast path of every parser: one ``raw_decode`` (linear, C speed) where the scanner would walk the
+    tokens in Python first. It only answers when the answer is the scanner's: the value decodes and its
+    slice has at most ``MAX_DEPTH`` opening brackets (so it cannot be too deep). Any other case - invalid
+    JSON, a deep or huge value - returns None and the caller takes the precise path, which finds the span
+    and the exact failure reason.
+    """
+    try:
+        value, end = _DECODERS[strict].raw_decode(text, at)
+    except (ValueError, RecursionError):
+        return None
+    if text.count("{", at, end) + text.count("[", at, end) > MAX_DEPTH:
+        return None
+    return value, end
+
+
+def too_deep(text: str, python: bool = True) -> bool:
+    """``max_depth(text) > MAX_DEPTH``, answered from the bracket count alone when that is small enough.
+
+    At most ``MAX_DEPTH`` opening brackets in all (strings included) cannot nest deeper than that, so the
+    usual short output costs two or three ``str.count`` calls instead of a token walk.
+    """
+    openers = text.count("[") + text.count("{") + (text.count("(") if python else 0)
+    return openers > MAX_DEPTH and max_depth(text, python) > MAX_DEPTH
+
+
 def load_json_text(text: str, strict: bool = False) -> Any:
     """``json.loads`` of a slice already known to be depth-bounded; every decoding error becomes ``Failed``.
 
@@ -196,7 +232,7 @@ def load_json_text(text: str, strict: bool = False) -> Any:
     Over-long integers (CPython's 4,300-digit cap) raise ValueError, reported as ``bad_json``.
     """
     try:
-        return json.loads(text, strict=strict)
+        return _DECODERS[strict].decode(text)
     except RecursionError:
         raise Failed("too_deep", "nesting too deep for the JSON decoder", text) from None
     except ValueError as exc:  # JSONDecodeError is a ValueError; so is the int-digits limit
@@ -207,6 +243,9 @@ def load_json(text: str, strict: bool = False) -> Any:
     """Decode ``text`` that should be one JSON value (surrounding whitespace allowed), depth-checked first."""
     body = text.strip()
     if body[:1] in ("{", "["):
+        fast = fast_decode(body, 0, strict)
+        if fast is not None and fast[1] == len(body):
+            return fast[0]
         span = scan_balanced(body, 0)
         if body[span.end :].strip():
             raise Failed("bad_json", "text after the JSON value", body)
@@ -233,6 +272,11 @@ def iter_json_values(text: str, start: int = 0) -> Iterator[tuple[Any, Span, Fai
         if brace < 0 and bracket < 0:
             return
         at = brace if bracket < 0 else bracket if brace < 0 else min(brace, bracket)
+        fast = fast_decode(text, at)
+        if fast is not None:
+            yield fast[0], Span(at, fast[1], -1), None
+            pos = fast[1]
+            continue
         span = scan_balanced(text, at)
         try:
             yield load_json_text(text[span.start : span.end]), span, None
@@ -299,7 +343,11 @@ def result_from_calls(calls: Sequence[ToolCall], thought: str = "") -> ParseResu
     """A ParseResult for ``calls``; ``final_answer`` is set when the first finish call is among them."""
     if not calls:
         return fail("no_call", "no tool call found")
-    answer = next((finish_answer(c) for c in calls if c.is_finish), None)
+    answer = None
+    for c in calls:
+        if c.is_finish:
+            answer = finish_answer(c)
+            break
     return ParseResult(calls=tuple(calls), final_answer=answer, thought=thought)
 
 

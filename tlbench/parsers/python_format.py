@@ -34,14 +34,15 @@ from typing import Literal
 
 from tlbench.parsers._literal import UnaryPlus, literal_value
 from tlbench.parsers._util import (
+    GC_PAUSE_CHARS,
     MAX_DEPTH,
     Failed,
     doc_for,
     fail,
     gc_paused,
     guarded,
-    max_depth,
     result_from_calls,
+    too_deep,
 )
 from tlbench.types import ParseResult, ToolCall, ToolDoc
 
@@ -159,6 +160,8 @@ def parse_python(
     unary_plus: UnaryPlus = "plus",
 ) -> ParseResult:
     """Parse call-syntax output (see the module docstring for shapes and choices). Never raises."""
+    if len(text) < GC_PAUSE_CHARS:  # skip the context manager's own cost on the usual short output
+        return _parse(text, docs, positional, unary_plus)
     with gc_paused(len(text)):  # the whole AST walk, not only ast.parse: see gc_paused
         return _parse(text, docs, positional, unary_plus)
 
@@ -171,7 +174,7 @@ def _parse(
         return ParseResult(final_answer=stripped[len("Final Answer:") :].strip())
     body, thought = _strip_wrappers(stripped)
     attempt = _CALL_START.match(body) is not None
-    if max_depth(body) > MAX_DEPTH:
+    if too_deep(body):
         return fail("too_deep", f"more than {MAX_DEPTH} nested brackets", body)
     try:
         tree = ast.parse(body.strip(), mode="exec")

@@ -33,6 +33,7 @@ from tlbench.parsers._literal import parse_literal
 from tlbench.parsers._util import (
     Failed,
     fail,
+    fast_decode,
     guarded,
     load_json,
     load_json_text,
@@ -65,6 +66,9 @@ def _lenient_args(region: str) -> dict[str, object]:
     at = region.find("{")
     if at < 0:
         raise Failed("not_object", "Action Input is not an object", region)
+    fast = fast_decode(region, at)
+    if fast is not None and isinstance(fast[0], dict):
+        return fast[0]
     errors: list[Failed] = []
     for python in (False, True):
         try:
