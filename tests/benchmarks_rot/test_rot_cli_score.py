@@ -133,3 +133,32 @@ def test_rot_cli_missing_data_dir_exit_2(capsys, tmp_path: Path) -> None:
         capsys, "score", "--predictions", str(pred), "--benchmark", "tooleyes", "--data-dir", str(tmp_path)
     )
     assert code == 2 and "not found" in err
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [["--limit", "5"], ["--prompt-format", "toolllama-react"], ["--max-new-tokens", "64", "--name", "x"]],
+)
+def test_rot_cli_model_only_options_are_refused(
+    capsys, tmp_path: Path, data_dir: Path, extra: list[str]
+) -> None:
+    """A --model option on a --predictions line would be silently ignored (--limit would still score every
+    item, counting the unpredicted ones as wrong): refuse it, name it, exit 2, write nothing."""
+    pred = _gold_file(tmp_path, data_dir)
+    out_dir = tmp_path / "out"
+    code, _, err = _run(
+        capsys,
+        "score",
+        "--predictions",
+        str(pred),
+        "--benchmark",
+        "rotbench-first-clean",
+        "--data-dir",
+        str(data_dir),
+        "--out",
+        str(out_dir),
+        *extra,
+    )
+    assert code == 2 and "only apply with --model" in err
+    assert all(flag in err for flag in extra if flag.startswith("--"))
+    assert not out_dir.exists()

@@ -138,6 +138,12 @@ def run(args: argparse.Namespace) -> int:
         return _run_model(args)
     if args.predictions is None or not args.benchmark:
         raise UsageError("give --predictions FILE and --benchmark NAME")
+    stray = _model_only_options(args)
+    if stray:
+        raise UsageError(
+            f"{', '.join(stray)} only apply with --model; scoring saved predictions reads them with --format "
+            "and scores every item of the benchmark (a missing prediction counts as wrong)"
+        )
     if args.resamples < 1:
         raise UsageError("--resamples must be >= 1")
     from benchmarks.predictions import score_predictions
@@ -161,6 +167,30 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(_tables(result))
     return 0
+
+
+#: Options of ``--model`` runs and their defaults: set with ``--predictions``, they would be silently ignored.
+_MODEL_ONLY: dict[str, tuple[str, Any]] = {
+    "backend": ("--backend", "auto"),
+    "prompt_format": ("--prompt-format", "auto"),
+    "benchmarks": ("--benchmarks", "all"),
+    "limit": ("--limit", None),
+    "no_cache": ("--no-cache", False),
+    "batch_size": ("--batch-size", 8),
+    "max_batch_tokens": ("--max-batch-tokens", 8192),
+    "max_new_tokens": ("--max-new-tokens", 128),
+    "dtype": ("--dtype", "auto"),
+    "name": ("--name", None),
+    "record": ("--record", None),
+    "replay": ("--replay", None),
+    "base_url": ("--base-url", None),
+    "engine_arg": ("--engine-arg", []),
+}
+
+
+def _model_only_options(args: argparse.Namespace) -> list[str]:
+    """The ``--model``-only options given on a ``--predictions`` command line."""
+    return [flag for dest, (flag, default) in _MODEL_ONLY.items() if getattr(args, dest, default) != default]
 
 
 def _write_out(out: Path, result: dict[str, Any]) -> None:
