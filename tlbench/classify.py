@@ -201,13 +201,9 @@ def _doc_index(docs: Sequence[ToolDoc] | Mapping[str, ToolDoc]) -> Mapping[str, 
     return index
 
 
-def _has_schema(doc: ToolDoc) -> bool:
-    """True when the doc describes its parameters (an object schema with a ``properties`` mapping)."""
-    return isinstance(doc.parameters.get("properties"), Mapping)
-
-
 def _schema_properties(doc: ToolDoc | None) -> Mapping[str, Any] | None:
-    """The doc's ``properties`` mapping, or None when there is no doc or it has no properties schema."""
+    """The doc's ``properties`` mapping, or None when there is no doc or it does not describe its parameters
+    (no object schema with a ``properties`` mapping)."""
     if doc is None:
         return None
     props = doc.parameters.get("properties")
@@ -233,9 +229,9 @@ def check_against_docs(call: ToolCall, docs: Sequence[ToolDoc] | Mapping[str, To
         if call.is_finish:
             return CallVerdict(call=call, kinds=())
         return CallVerdict(call=call, kinds=(ErrorKind.TOOL_HALLUCINATION,))
-    if not _has_schema(doc):
+    props = _schema_properties(doc)
+    if props is None:  # no properties schema: the parameter checks are off
         return CallVerdict(call=call, kinds=())
-    props = doc.properties
     args = call.arguments if isinstance(call.arguments, Mapping) else {}
     hallucinated = tuple(k for k in args if k not in props)
     missing = tuple(k for k in doc.required if k not in args)

@@ -34,7 +34,6 @@ from typing import Literal
 
 from tlbench.parsers._literal import UnaryPlus, literal_value
 from tlbench.parsers._util import (
-    GC_PAUSE_CHARS,
     MAX_DEPTH,
     Failed,
     doc_for,
@@ -160,8 +159,6 @@ def parse_python(
     unary_plus: UnaryPlus = "plus",
 ) -> ParseResult:
     """Parse call-syntax output (see the module docstring for shapes and choices). Never raises."""
-    if len(text) < GC_PAUSE_CHARS:  # skip the context manager's own cost on the usual short output
-        return _parse(text, docs, positional, unary_plus)
     with gc_paused(len(text)):  # the whole AST walk, not only ast.parse: see gc_paused
         return _parse(text, docs, positional, unary_plus)
 
