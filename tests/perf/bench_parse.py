@@ -16,8 +16,9 @@ import platform
 import random
 import sys
 import time
-from collections.abc import Callable
 from typing import Any
+
+from bench_parse_classify import _rate  # best of 5 rounds; this script runs from tests/perf
 
 from tlbench.parsers import FORMATS, parse
 from tlbench.types import ToolDoc
@@ -107,23 +108,6 @@ def make_mix(n: int, seed: int = 0) -> list[tuple[str, str]]:
             text = f"[{text}, {second}]" if fmt == "python" else f"{text}\n{second}"
         out.append((text, fmt))
     return out
-
-
-def _rate(
-    fn: Callable[[tuple[str, str]], Any],
-    items: list[tuple[str, str]],
-    seconds: float,
-    clock: Callable[[], float] = time.perf_counter,
-) -> float:
-    done = 0
-    start = clock()
-    while True:
-        for item in items:
-            fn(item)
-        done += len(items)
-        elapsed = clock() - start
-        if elapsed >= seconds:
-            return done / elapsed
 
 
 def main() -> int:
