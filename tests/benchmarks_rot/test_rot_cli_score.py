@@ -26,34 +26,9 @@ def _run(capsys, *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-def test_rot_cli_json_gold_ceiling(capsys, tmp_path: Path, data_dir: Path) -> None:
-    pred = _gold_file(tmp_path, data_dir, skip=5)
-    args = [
-        "score",
-        "--predictions",
-        str(pred),
-        "--benchmark",
-        "rotbench-first-clean",
-        "--data-dir",
-        str(data_dir),
-    ]
-    code, out, _ = _run(capsys, *args, "--json")
-    assert code == 0
-    doc = json.loads(out)
-    assert set(doc) >= {"summary", "per_scenario", "ci95", "items", "missing_ids"}
-    assert doc["summary"]["TS"] == 91.43 and doc["missing_ids"] == ["5"]  # 97 - item 5 (scorable) = 96/105
-    assert len(doc["items"]) == 105
-    rec = doc["items"][0]
-    assert {"id", "index", "ts", "pi", "cf", "correct", "exec", "calls", "categories"} <= set(rec)
-    assert doc["items"][5]["detail"]["missing"] is True
-    code, out, _ = _run(capsys, *args, "--json", "--mode", "fixed")
-    assert json.loads(out)["summary"]["CF"] == 99.05
-
-
-def test_rot_cli_table_and_out_dir(capsys, tmp_path: Path, data_dir: Path) -> None:
-    pred = _gold_file(tmp_path, data_dir)
-    out_dir = tmp_path / "res"
-    code, out, _ = _run(
+def _score(capsys, pred: Path, data_dir: Path, *extra: str) -> tuple[int, str, str]:
+    """``tlbench score --predictions PRED --benchmark rotbench-first-clean --data-dir DATA EXTRA...``."""
+    return _run(
         capsys,
         "score",
         "--predictions",
@@ -62,9 +37,29 @@ def test_rot_cli_table_and_out_dir(capsys, tmp_path: Path, data_dir: Path) -> No
         "rotbench-first-clean",
         "--data-dir",
         str(data_dir),
-        "--out",
-        str(out_dir),
+        *extra,
     )
+
+
+def test_rot_cli_json_gold_ceiling(capsys, tmp_path: Path, data_dir: Path) -> None:
+    pred = _gold_file(tmp_path, data_dir, skip=5)
+    code, out, _ = _score(capsys, pred, data_dir, "--json")
+    assert code == 0
+    doc = json.loads(out)
+    assert set(doc) >= {"summary", "per_scenario", "ci95", "items", "missing_ids"}
+    assert doc["summary"]["TS"] == 91.43 and doc["missing_ids"] == ["5"]  # 97 - item 5 (scorable) = 96/105
+    assert len(doc["items"]) == 105
+    rec = doc["items"][0]
+    assert {"id", "index", "ts", "pi", "cf", "correct", "exec", "calls", "categories"} <= set(rec)
+    assert doc["items"][5]["detail"]["missing"] is True
+    code, out, _ = _score(capsys, pred, data_dir, "--json", "--mode", "fixed")
+    assert json.loads(out)["summary"]["CF"] == 99.05
+
+
+def test_rot_cli_table_and_out_dir(capsys, tmp_path: Path, data_dir: Path) -> None:
+    pred = _gold_file(tmp_path, data_dir)
+    out_dir = tmp_path / "res"
+    code, out, _ = _score(capsys, pred, data_dir, "--out", str(out_dir))
     assert code == 0 and "92.38" in out and "scenario" in out
     head = json.loads((out_dir / "results.json").read_text("utf-8"))
     assert head["summary"]["CF"] == 92.38 and "items" not in head
@@ -76,17 +71,7 @@ def test_rot_cli_wrong_format_shows_as_parse_failures(capsys, tmp_path: Path, da
     pred.write_text(
         "\n".join(json.dumps({"index": i, "output": "get_x(a='1')"}) for i in range(105)), "utf-8"
     )
-    code, out, _ = _run(
-        capsys,
-        "score",
-        "--predictions",
-        str(pred),
-        "--benchmark",
-        "rotbench-first-clean",
-        "--data-dir",
-        str(data_dir),
-        "--json",
-    )
+    code, out, _ = _score(capsys, pred, data_dir, "--json")
     assert code == 0 and json.loads(out)["summary"]["parse_failure_rate"] == 100.0
 
 
@@ -146,19 +131,7 @@ def test_rot_cli_model_only_options_are_refused(
     item, counting the unpredicted ones as wrong): refuse it, name it, exit 2, write nothing."""
     pred = _gold_file(tmp_path, data_dir)
     out_dir = tmp_path / "out"
-    code, _, err = _run(
-        capsys,
-        "score",
-        "--predictions",
-        str(pred),
-        "--benchmark",
-        "rotbench-first-clean",
-        "--data-dir",
-        str(data_dir),
-        "--out",
-        str(out_dir),
-        *extra,
-    )
+    code, _, err = _score(capsys, pred, data_dir, "--out", str(out_dir), *extra)
     assert code == 2 and "only apply with --model" in err
     assert all(flag in err for flag in extra if flag.startswith("--"))
     assert not out_dir.exists()
