@@ -13,8 +13,10 @@ Why it is shaped this way:
   then generated in length-sorted chunks of ``batch_size`` through :class:`~tlbench.backends.CachedBackend`,
   which writes each chunk to the SQLite cache as soon as it finishes. A killed run re-run with the same
   command finds every finished chunk in the cache and regenerates nothing that was done.
-* **Episodes** (ToolEyes; any benchmark with ``predictions_are_transcripts``): all active episodes are
-  stepped together, so each round is one batched generation call; an episode gets at most 9 generations
+* **Episodes** (ToolEyes; any benchmark with ``predictions_are_transcripts``): active episodes are
+  stepped together (all of them, or waves of one batch with the transformers backend, which then reuses
+  each episode's keys/values between rounds), so each round is one batched generation call; an episode
+  gets at most 9 generations
   (:class:`tools_env.episode.Episode` forces the finish). Greedy decoding and the deterministic simulated
   tools make every round's prompts reproducible, so the cache resumes episodes too.
 * Scoring reuses the benchmarks' own ``score_item`` / ``score_transcript`` and ``aggregate_for``, so a
@@ -85,6 +87,9 @@ class RunConfig:
     cache_dir: Path | None = None
     batch_size: int = 8
     max_batch_tokens: int | None = 8192
+    #: transformers: MiB of keys/values kept so that a prompt starting with an earlier one's tokens (the
+    #: next round of an episode) encodes only the rest; 0 turns prefix reuse off.
+    prefix_cache_mb: int = 2048
     max_new_tokens: int = 128
     dtype: str = "auto"
     name: str = ""
@@ -296,6 +301,7 @@ def build_backend(cfg: RunConfig) -> tuple[Backend, str]:
         dtype=cfg.dtype,
         batch_size=cfg.batch_size,
         max_batch_tokens=cfg.max_batch_tokens,
+        prefix_cache_mb=cfg.prefix_cache_mb,
         base_url=cfg.base_url,
         engine_args=dict(cfg.engine_args),
         cache_dir=cfg.cache_dir,
@@ -351,6 +357,7 @@ def run(
         "sampling": _sampling_dict(GenConfig(max_new_tokens=cfg.max_new_tokens, seed=cfg.seed)),
         "batch_size": cfg.batch_size,
         "max_batch_tokens": cfg.max_batch_tokens,
+        "prefix_cache_mb": cfg.prefix_cache_mb,
         "dtype": _dtype_of(backend, cfg.dtype),
         "seed": cfg.seed,
         "tools": {"executor": cfg.tools, "store": None if cfg.tools_store is None else str(cfg.tools_store)},
@@ -579,7 +586,12 @@ def _tool_executor(mode: str, store: Path | None) -> Any:
 def _run_episodes(
     ctx: _Context, name: str, items: Sequence[Any], fmt: str, parser: str, config: GenConfig
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Step every episode together: one batched generation per round, at most 9 generations each."""
+    """Step episodes together, one batched generation per round, at most 9 generations each.
+
+    All episodes form one group unless the backend asks for waves (``episode_wave``): the transformers
+    backend reuses each episode's keys/values from its previous round, which fits in memory for one
+    batch of episodes, so it runs a batch of episodes through all its rounds before the next batch.
+    """
     from tlbench.prompts import native_tools
     from tools_env.episode import Episode
 
@@ -599,11 +611,14 @@ def _run_episodes(
         first_prompts.append(None)
     envs: list[Any] = [None] * len(items)
     progress = Progress(f"{name} (episodes)", 0, ctx.log)
+    wave = _episode_wave(ctx.backend) or len(items) or 1
+    rounds = [(lo, rnd) for lo in range(0, len(items), wave) for rnd in range(MAX_GENERATIONS)]
     try:
-        for rnd in range(MAX_GENERATIONS):
-            active = [i for i, ep in enumerate(episodes) if not ep.finished]
+        for lo, rnd in rounds:
+            members = range(lo, min(lo + wave, len(items)))
+            active = [i for i in members if not episodes[i].finished]
             if not active:
-                break
+                continue
             for i in active:
                 if envs[i] is None:
                     envs[i] = _episode_env(ctx, items[i])
@@ -613,7 +628,8 @@ def _run_episodes(
             for i, p in zip(active, prompts, strict=True):
                 if first_prompts[i] is None:
                     first_prompts[i] = p
-            progress.label = f"{name} round {rnd + 1}/{MAX_GENERATIONS} ({len(active)} active)"
+            span = f"episodes {lo + 1}-{members[-1] + 1} " if wave < len(items) else ""
+            progress.label = f"{name} {span}round {rnd + 1}/{MAX_GENERATIONS} ({len(active)} active)"
             progress.total = progress.done + len(active)
             gens = _generate(ctx, prompts, tools, config, progress)
             for i, g in zip(active, gens, strict=True):
@@ -657,6 +673,15 @@ def _run_episodes(
             }
         )
     return records, extras
+
+
+def _episode_wave(backend: Backend) -> int | None:
+    """How many episodes to step together: the backend's ``episode_wave`` (the transformers backend keeps
+    each episode's keys/values between rounds, which only fits in memory for a batch of episodes at a
+    time), or None for all of them (vLLM and HTTP servers batch and cache prefixes themselves)."""
+    inner = getattr(backend, "inner", backend)
+    wave = getattr(inner, "episode_wave", None)
+    return int(wave) if isinstance(wave, int) and wave > 0 else None
 
 
 # ------------------------------------------------------------------------------------------------ the table

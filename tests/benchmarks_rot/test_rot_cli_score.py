@@ -122,7 +122,12 @@ def test_rot_cli_missing_data_dir_exit_2(capsys, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "extra",
-    [["--limit", "5"], ["--prompt-format", "toolllama-react"], ["--max-new-tokens", "64", "--name", "x"]],
+    [
+        ["--limit", "5"],
+        ["--prompt-format", "toolllama-react"],
+        ["--max-new-tokens", "64", "--name", "x"],
+        ["--prefix-cache-mb", "0"],
+    ],
 )
 def test_rot_cli_model_only_options_are_refused(
     capsys, tmp_path: Path, data_dir: Path, extra: list[str]

@@ -9,6 +9,8 @@ are the claims: they are measured in the same run on the same machine, so machin
 ratio                                    what                                                   target
 =======================================  =====================================================  ===========
 generation_harness_over_raw              harness tokens/s / raw ``model.generate`` tokens/s     >= 0.9 CPU
+episode_prefix_reuse_speedup             ToolEyes episodes: time without / with prefix reuse    > 1
+episode_prefix_reuse_identical           the same transcripts with and without prefix reuse     == true
 parse_classify_outputs_per_s             parse + classify outputs/s on one core                 >= 20,000
 sandbox_calls_per_s                      sandboxed tool calls/s (pool, pipelined, all cores)    >= 2,000
 sandbox_over_in_process                  sandboxed / bare in-process calls/s (information)      -
@@ -54,6 +56,7 @@ ARGS: dict[str, tuple[list[str], list[str]]] = {
     "perf_exec_executors.py": ([], ["1000"]),
     "bench_collect.py": ([], ["--n", "60"]),
     "bench_report.py": ([], ["--items", "2000"]),
+    "bench_prefix_reuse.py": ([], ["--limit", "2"]),
 }
 TIMEOUT_S = {"bench_training.py": 1800, "bench_score_cache.py": 900}
 
@@ -79,13 +82,21 @@ def _sandbox_over_in_process(res: dict[str, Any]) -> Any:
     return round(a / b, 5) if a and b else None
 
 
-RATIOS: dict[str, tuple[str, str, float | None, Extract]] = {
+RATIOS: dict[str, tuple[str, str, float | bool | None, Extract]] = {
     "generation_harness_over_raw": (
         "harness / raw model.generate tokens/s (CPU, transformers)", ">=", 0.9,
         _get("bench_generate.py", "ratio"),
     ),
     "generation_backend_over_raw": (
         "  bare backend / raw model.generate tokens/s", "info", None, _get("bench_generate.py", "backend_ratio"),
+    ),
+    "episode_prefix_reuse_speedup": (
+        "ToolEyes episodes: time without / with prefix reuse", ">", 1.0,
+        _get("bench_prefix_reuse.py", "speedup"),
+    ),
+    "episode_prefix_reuse_identical": (
+        "  same transcripts with and without reuse", "==", True,
+        _get("bench_prefix_reuse.py", "identical_transcripts"),
     ),
     "parse_classify_outputs_per_s": (
         "parse + classify outputs/s, one core", ">=", 20_000, _get("bench_parse_classify.py", "outputs_per_s"),
@@ -116,7 +127,7 @@ RATIOS: dict[str, tuple[str, str, float | None, Extract]] = {
 }  # fmt: skip
 
 
-def _passes(op: str, value: Any, target: float | None) -> bool | None:
+def _passes(op: str, value: Any, target: float | bool | None) -> bool | None:
     if op == "info":
         return None
     if not isinstance(value, int | float):
@@ -126,6 +137,7 @@ def _passes(op: str, value: Any, target: float | None) -> bool | None:
         ">=": value >= target,
         "<=": value <= target,
         "<": value < target,
+        ">": value > target,
         "==": value == target,
     }[op]
 

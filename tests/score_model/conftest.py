@@ -35,3 +35,12 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An HF folder with the backend tests' 2-layer random Llama (built here, no downloads)."""
     be = _backends_conftest()
     return be.build_tiny_llama(tmp_path_factory.mktemp("tiny_llama_score"), be.build_tokenizer())
+
+
+@pytest.fixture(scope="session")
+def long_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same tiny random Llama with room for whole ToolEyes histories (8,192 positions, no truncation)."""
+    be = _backends_conftest()
+    return be.build_tiny_llama(
+        tmp_path_factory.mktemp("tiny_llama_long"), be.build_tokenizer(), max_positions=8192
+    )

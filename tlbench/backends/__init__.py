@@ -81,6 +81,7 @@ def create_backend(
     device: str = "auto",
     batch_size: int = 16,
     max_batch_tokens: int | None = None,
+    prefix_cache_mb: int = 2048,
     base_url: str | None = None,
     api_key_env: str | None = "OPENAI_API_KEY",
     concurrency: int = 8,
@@ -93,7 +94,8 @@ def create_backend(
     ``model`` is resolved with :func:`tlbench.models.resolve_model` for local backends (HF folder, GGUF
     file or built-in name) and is the server-side model name for ``openai`` (which needs ``base_url``).
     ``engine_args`` (vllm only) are :class:`~tlbench.backends.vllm_backend.VLLMEngineArgs` fields; unknown
-    keys go to ``extra`` and through to ``vllm.LLM``.
+    keys go to ``extra`` and through to ``vllm.LLM``. ``prefix_cache_mb`` (transformers only) bounds the
+    keys/values kept for prefix reuse (0: off).
     """
     kind = select_backend(name)
     if kind == "openai":
@@ -130,4 +132,5 @@ def create_backend(
         batch_size=batch_size,
         identity=resolved.identity,
         max_batch_tokens=max_batch_tokens,
+        prefix_cache_mb=prefix_cache_mb,
     )

@@ -12,6 +12,13 @@ Why these choices:
   finished row stops costing compute;
   the text is then cut before the stop string and ``token_ids`` are trimmed to the tokens that cover it.
 
+* **Prefix reuse**: the keys/values of each finished row are kept (:mod:`tlbench.backends.prefix_kv`,
+  LRU under ``prefix_cache_mb``); a later prompt that starts with the same tokens (the next round of an
+  episode, or another item with the same system prompt) encodes only the rest. The assembled batch puts
+  each row's cached prefix right-aligned before a common cache boundary and its new tokens right-aligned
+  after it; the attention mask marks both paddings, and positions follow the mask, so every row sees
+  exactly its own tokens at their own positions (greedy outputs equal those without reuse: tested).
+
 A batch that fails (out of memory, a broken prompt) is retried item by item; an item that still fails
 becomes a per-item error record. Prompts longer than the context are cut from the left (oldest text
 first), which is recorded in ``Generation.extra["truncated_prompt_tokens"]``; the prompt renderers in
@@ -26,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from tlbench.backends.base import GenConfig, Generation, Prompt, ToolList, truncate_at_stop
+from tlbench.backends.prefix_kv import KV, PrefixKVStore
 
 __all__ = ["HFBackend"]
 
@@ -45,10 +53,14 @@ class HFBackend:
         identity: str,
         batch_size: int = 16,
         max_batch_tokens: int | None = None,
+        prefix_cache_mb: int = 2048,
     ) -> None:
         if batch_size < 1:
             raise ValueError("batch_size must be >= 1")
+        if prefix_cache_mb < 0:
+            raise ValueError("prefix_cache_mb must be >= 0")
         self.max_batch_tokens = max_batch_tokens or None
+        self.prefix: PrefixKVStore | None = PrefixKVStore(prefix_cache_mb << 20) if prefix_cache_mb else None
         self.model = model
         self.tokenizer = tokenizer
         self.batch_size = batch_size
@@ -70,6 +82,7 @@ class HFBackend:
         batch_size: int = 16,
         identity: str | None = None,
         max_batch_tokens: int | None = None,
+        prefix_cache_mb: int = 2048,
     ) -> HFBackend:
         """Load an HF folder (see :func:`tlbench.models.load_hf`); identity defaults to its weights hash."""
         from tlbench.models import load_hf, model_identity
@@ -82,12 +95,19 @@ class HFBackend:
             identity=f"{ident}:{model.dtype}",
             batch_size=batch_size,
             max_batch_tokens=max_batch_tokens,
+            prefix_cache_mb=prefix_cache_mb,
         )
 
     @property
     def identity(self) -> str:
         """Weights hash (+ dtype) of the loaded model."""
         return self._identity
+
+    @property
+    def episode_wave(self) -> int | None:
+        """Episodes a runner should step together: one batch, so that each episode's stored prefix is
+        still in the store at its next round (None when prefix reuse is off: step them all)."""
+        return self.batch_size if self.prefix is not None else None
 
     # -- prompt handling ---------------------------------------------------------------------------------
 
@@ -122,7 +142,16 @@ class HFBackend:
             except Exception as exc:  # a broken chat template or message: this item only
                 out[i] = Generation.failed(f"prompt encoding failed: {type(exc).__name__}: {exc}")
         encoded.sort(key=lambda item: -len(item[1]))
-        for batch in self._batches(encoded):
+        if self.prefix is not None and len(self.prefix):
+            # rows that continue a stored prefix batch together: a row without one would make every row
+            # of its batch pad its new segment to a whole prompt
+            flags = [self.prefix.match(ids)[0] > 0 for _, ids in encoded]
+            reuse = [e for e, f in zip(encoded, flags, strict=True) if f]
+            rest = [e for e, f in zip(encoded, flags, strict=True) if not f]
+            batches = self._batches(reuse) + self._batches(rest)
+        else:
+            batches = self._batches(encoded)
+        for batch in batches:
             try:
                 results = self._generate_ids([ids for _, ids in batch], config)
             except Exception as exc:
@@ -164,6 +193,7 @@ class HFBackend:
     def _generate_ids(self, batch: list[list[int]], config: GenConfig) -> list[Generation]:
         import torch
 
+        original = [list(ids) for ids in batch]
         truncated = [0] * len(batch)
         if self.max_context:
             room = max(1, self.max_context - config.max_new_tokens)
@@ -171,26 +201,113 @@ class HFBackend:
                 if len(ids) > room:
                     truncated[j] = len(ids) - room
                     batch[j] = ids[-room:]
-        width = max(len(ids) for ids in batch)
-        device = self.model.device
+        store = self.prefix
+        matches = [store.match(ids) for ids in batch] if store is not None else [(0, None)] * len(batch)
+        cached = [n for n, _ in matches]
+        width_c = max(cached)  # cache boundary: each row's reused prefix ends here
+        width_d = max(len(ids) - n for ids, n in zip(batch, cached, strict=True))
+        width = width_c + width_d
         input_ids = torch.full((len(batch), width), self.pad_id, dtype=torch.long)
         mask = torch.zeros((len(batch), width), dtype=torch.long)
-        for j, ids in enumerate(batch):
-            if ids:
-                input_ids[j, width - len(ids) :] = torch.tensor(ids, dtype=torch.long)
-                mask[j, width - len(ids) :] = 1
+        for j, (ids, n) in enumerate(zip(batch, cached, strict=True)):
+            if n:
+                input_ids[j, width_c - n : width_c] = torch.tensor(ids[:n], dtype=torch.long)
+                mask[j, width_c - n : width_c] = 1
+            if len(ids) > n:
+                input_ids[j, width - (len(ids) - n) :] = torch.tensor(ids[n:], dtype=torch.long)
+                mask[j, width - (len(ids) - n) :] = 1
         gen_kwargs = self._gen_kwargs(config)
+        device = self.model.device
+        if store is not None:
+            gen_kwargs["return_dict_in_generate"] = True
+            if width_c:
+                gen_kwargs[_cache_kwarg(self.model)] = self._assemble(
+                    [store.take(key, n) if key is not None else None for n, key in matches], width_c
+                )
         if not config.greedy:
             torch.manual_seed(config.seed)
-        with torch.inference_mode():
-            seqs = self.model.generate(
-                input_ids=input_ids.to(device), attention_mask=mask.to(device), **gen_kwargs
-            )
+        try:
+            with torch.inference_mode():
+                out = self.model.generate(
+                    input_ids=input_ids.to(device), attention_mask=mask.to(device), **gen_kwargs
+                )
+        except Exception as exc:
+            if not width_c:
+                raise
+            # a model whose cache cannot be assembled this way: turn reuse off, redo the batch without it
+            self._disable_prefix(f"{type(exc).__name__}: {exc}")
+            return self._generate_ids(original, config)
+        seqs = out.sequences if store is not None else out
         new = seqs[:, width:].tolist()
+        if store is not None:
+            try:
+                self._keep(store, out, mask, batch, new)
+            except Exception as exc:  # noqa: BLE001 - reuse is an optimisation, never a failure
+                self._disable_prefix(f"{type(exc).__name__}: {exc}")
+            for key in {key for _, key in matches if key is not None}:
+                store.discard(key)  # the new entry of that row extends it
         return [
             self._finish(row, len(ids), config, truncated[j])
             for j, (row, ids) in enumerate(zip(new, batch, strict=True))
         ]
+
+    def _disable_prefix(self, why: str) -> None:
+        """Prefix reuse does not work with this model: say so once and generate without it."""
+        if self.prefix is not None:
+            log.warning("prefix reuse turned off for this model (%s)", why)
+            self.prefix = None
+
+    def _assemble(self, parts: list[KV | None], width: int) -> Any:
+        """One batch cache of ``width`` positions: each row's prefix right-aligned, zeros before it."""
+        import torch
+        from transformers import DynamicCache
+
+        like = next(p for p in parts if p is not None)
+        cache = DynamicCache(config=self.model.config)
+        for layer, (k0, v0) in enumerate(like):
+            keys, values = [], []
+            for part in parts:
+                if part is None:
+                    keys.append(k0.new_zeros((1, k0.shape[1], width, k0.shape[3])))
+                    values.append(v0.new_zeros((1, v0.shape[1], width, v0.shape[3])))
+                    continue
+                k, v = part[layer]
+                pad = width - k.shape[2]
+                keys.append(torch.nn.functional.pad(k, (0, 0, pad, 0)))
+                values.append(torch.nn.functional.pad(v, (0, 0, pad, 0)))
+            cache.update(torch.cat(keys), torch.cat(values), layer)
+        return cache
+
+    def _keep(
+        self,
+        store: PrefixKVStore,
+        out: Any,
+        mask: Any,
+        batch: list[list[int]],
+        new: list[list[int]],
+    ) -> None:
+        """Store each row's keys/values with the tokens they cover (prompt + all but the last new token)."""
+        import torch
+
+        cache = getattr(out, "cache", None) or getattr(out, "past_key_values", None)
+        layers = getattr(cache, "layers", None)
+        if not layers or not new or not new[0]:
+            return
+        length = int(layers[0].keys.shape[2])
+        if any(int(L.keys.shape[2]) != length for L in layers):
+            raise ValueError("layers keep different lengths (sliding-window attention)")
+        steps = len(new[0])
+        full = torch.cat([mask, torch.ones((mask.shape[0], steps), dtype=mask.dtype)], dim=1)[:, :length]
+        for j, (ids, row) in enumerate(zip(batch, new, strict=True)):
+            idx = full[j].nonzero().squeeze(1).to(layers[0].keys.device)
+            tokens = list(ids) + row[: max(0, int(idx.numel()) - len(ids))]
+            if len(tokens) != idx.numel():
+                raise ValueError(f"cache holds {length} positions, expected {len(ids) + steps - 1}")
+            kv = [
+                (L.keys[j : j + 1].index_select(2, idx), L.values[j : j + 1].index_select(2, idx))
+                for L in layers
+            ]
+            store.put(tokens, kv)
 
     def _gen_kwargs(self, config: GenConfig) -> dict[str, Any]:
         kw: dict[str, Any] = {
@@ -247,6 +364,14 @@ class HFBackend:
             else:
                 lo = mid + 1
         return ids[:hi]
+
+
+def _cache_kwarg(model: Any) -> str:
+    """``cache`` (transformers >= 5.x names it so) or the older ``past_key_values``."""
+    import inspect
+
+    params = inspect.signature(model.forward).parameters
+    return "cache" if "cache" in params else "past_key_values"
 
 
 def _stop_criteria(tokenizer: Any, stop: Sequence[str]) -> Any:

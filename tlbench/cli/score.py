@@ -4,7 +4,8 @@
                 [--format react|json|python|qwen|llama3|glm|openai] [--json] [--out DIR] [--data-dir DIR]
   tlbench score --model PATH|smollm2-135m [--backend auto|transformers|vllm|openai]
                 [--prompt-format auto|NAME] [--benchmarks all|NAME,...] [--limit N] [--mode upstream|fixed]
-                [--out DIR] [--no-cache] [--batch-size N] [--max-batch-tokens N] [--max-new-tokens N] [--dtype auto|float32|bfloat16]
+                [--out DIR] [--no-cache] [--batch-size N] [--max-batch-tokens N] [--prefix-cache-mb N]
+                [--max-new-tokens N] [--dtype auto|float32|bfloat16]
                 [--name NAME] [--base-url URL] [--engine-arg KEY=VALUE ...] [--data-dir DIR]
 
 Names: toolalpaca-real, rotbench-{first,third}-{clean,slight,medium,heavy,union}, bfcl-v3-exec,
@@ -99,6 +100,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="transformers: rows x longest prompt per batch at most N (default 8192; 0: no cap)",
     )
     parser.add_argument(
+        "--prefix-cache-mb",
+        type=int,
+        default=2048,
+        metavar="N",
+        help="transformers: MiB of keys/values kept to reuse shared prompt prefixes, e.g. the earlier "
+        "rounds of an episode (default 2048; 0: off)",
+    )
+    parser.add_argument(
         "--max-new-tokens", type=int, default=128, metavar="N", help="per generation (default 128)"
     )
     parser.add_argument(
@@ -178,6 +187,7 @@ _MODEL_ONLY: dict[str, tuple[str, Any]] = {
     "no_cache": ("--no-cache", False),
     "batch_size": ("--batch-size", 8),
     "max_batch_tokens": ("--max-batch-tokens", 8192),
+    "prefix_cache_mb": ("--prefix-cache-mb", 2048),
     "max_new_tokens": ("--max-new-tokens", 128),
     "dtype": ("--dtype", "auto"),
     "name": ("--name", None),
@@ -242,6 +252,8 @@ def _run_model(args: argparse.Namespace) -> int:
         raise UsageError("--limit must be >= 1")
     if args.batch_size < 1 or args.max_new_tokens < 1:
         raise UsageError("--batch-size and --max-new-tokens must be >= 1")
+    if args.prefix_cache_mb < 0:
+        raise UsageError("--prefix-cache-mb must be >= 0 (0 turns prefix reuse off)")
     if args.resamples < 1:
         raise UsageError("--resamples must be >= 1")
     if args.replay is not None and not args.replay.is_file():
@@ -264,6 +276,7 @@ def _run_model(args: argparse.Namespace) -> int:
         use_cache=not args.no_cache,
         batch_size=args.batch_size,
         max_batch_tokens=args.max_batch_tokens or None,
+        prefix_cache_mb=args.prefix_cache_mb,
         max_new_tokens=args.max_new_tokens,
         dtype=args.dtype,
         name=name,

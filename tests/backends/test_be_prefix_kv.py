@@ -1,0 +1,153 @@
+"""Prefix reuse in the transformers backend: the store's matching and budget, and greedy outputs that are
+the same with and without reuse over several rounds of growing prompts."""
+
+from __future__ import annotations
+
+import pytest
+
+from tlbench.backends.base import GenConfig
+from tlbench.backends.hf import HFBackend
+from tlbench.backends.prefix_kv import PrefixKVStore
+
+torch = pytest.importorskip("torch")
+
+
+def _kv(n: int, layers: int = 2, fill: float = 0.0) -> list[tuple[object, object]]:
+    return [(torch.full((1, 1, n, 4), fill), torch.full((1, 1, n, 4), fill)) for _ in range(layers)]
+
+
+def test_match_finds_the_longest_common_prefix_and_leaves_a_token_to_encode() -> None:
+    store = PrefixKVStore(1 << 20, min_tokens=4)
+    a = store.put(list(range(10)), _kv(10, fill=1.0))
+    b = store.put(list(range(6)) + [99, 98], _kv(8, fill=2.0))
+    assert store.match(list(range(8)) + [7, 7]) == (8, a)
+    assert store.match(list(range(6)) + [99, 98, 5]) == (8, b)
+    assert store.match(list(range(10))) == (9, a)  # never the whole prompt: one token must be encoded
+    assert store.match([0, 1, 2, 50, 51, 52]) == (0, None)  # 3 common tokens < min_tokens
+    assert store.match([5] * 20) == (0, None)
+    part = store.take(a, 7)
+    assert [k.shape[2] for k, _ in part] == [7, 7] and float(part[0][0][0, 0, 0, 0]) == 1.0
+    assert store.hits == 1 and store.reused_tokens == 7
+
+
+def test_store_evicts_least_recently_used_under_its_byte_budget() -> None:
+    one = 2 * 2 * 10 * 4 * 4  # layers x (k, v) x tokens x dim x float32 bytes
+    store = PrefixKVStore(2 * one, min_tokens=2)
+    k1 = store.put(list(range(10)), _kv(10))
+    k2 = store.put(list(range(100, 110)), _kv(10))
+    assert store.match(list(range(10)) + [1])[1] == k1  # k1 is now the most recently used
+    store.put(list(range(200, 210)), _kv(10))
+    assert len(store) == 2 and store.nbytes == 2 * one
+    assert store.match(list(range(100, 110)) + [1]) == (0, None)  # k2 was evicted, not k1
+    assert store.match(list(range(10)) + [1])[1] == k1
+    assert store.put(list(range(30)), _kv(30)) is None  # larger than the whole budget: not kept
+    store.discard(k1)
+    store.discard(k2)  # unknown keys are ignored
+    assert len(store) == 1 and store.nbytes == one
+    with pytest.raises(ValueError):
+        PrefixKVStore(-1)
+
+
+LONG = (
+    "You can call tools. Thought: decide what to do next. Action: get_weather "
+    'Action Input: {"city": "Paris", "days": 3} and then report back to the user in one line. '
+)
+
+
+def _like(tiny_backend: HFBackend, prefix_cache_mb: int, batch_size: int = 4) -> HFBackend:
+    """A backend over the tiny model with its own prefix store (or none, with 0)."""
+    return HFBackend(
+        tiny_backend.model,
+        tiny_backend.tokenizer,
+        identity="t",
+        batch_size=batch_size,
+        prefix_cache_mb=prefix_cache_mb,
+    )
+
+
+def _rounds(backend: HFBackend, prompts: list[str], n_rounds: int) -> list[list[tuple[int, ...]]]:
+    """Grow each prompt by its own output and an observation, round after round (an episode's shape)."""
+    cfg = GenConfig(max_new_tokens=10)
+    history = list(prompts)
+    out = []
+    for r in range(n_rounds):
+        gens = backend.generate(history, cfg)
+        out.append([g.token_ids for g in gens])
+        history = [
+            h + g.text + f"\nObservation: result {r} for item {i}\n"
+            for i, (h, g) in enumerate(zip(history, gens, strict=True))
+        ]
+    return out
+
+
+def test_greedy_outputs_are_identical_with_and_without_prefix_reuse(tiny_backend: HFBackend) -> None:
+    prompts = [
+        LONG * 2,
+        "Action: get_weather " + LONG,
+        LONG * 3 + "Oslo",
+        'Action Input: {"city": "Rome"} ' + LONG,
+    ]
+    plain = _like(tiny_backend, 0)
+    reuse = _like(tiny_backend, 64)
+    assert plain.prefix is None and plain.episode_wave is None and reuse.episode_wave == 4
+    expected = _rounds(plain, prompts, 4)
+    assert _rounds(reuse, prompts, 4) == expected
+    assert any(any(row) for row in expected[-1])
+    store = reuse.prefix
+    assert store is not None
+    assert store.hits == 12  # every prompt of rounds 2-4 continued its own earlier round
+    assert store.reused_tokens > 12 * 40
+    assert len(store) == 4  # one entry per episode: the extended entries replaced the older ones
+
+
+def test_a_batch_mixing_continued_and_new_prompts_matches_generating_them_separately(
+    tiny_backend: HFBackend,
+) -> None:
+    reuse = _like(tiny_backend, 64)
+    plain = _like(tiny_backend, 0)
+    cfg = GenConfig(max_new_tokens=8)
+    first = reuse.generate([LONG * 2], cfg)[0]
+    follow = [LONG * 2 + first.text + " Observation: ok", "Action: get_weather", LONG + "Rome"]
+    # one batch through the low-level path: row 0 continues the stored row, row 2 shares its first
+    # sentence (another item with the same system prompt), row 1 has nothing to reuse
+    ids = [reuse.encode(p) for p in follow]
+    assert reuse.prefix is not None and [reuse.prefix.match(x)[0] > 0 for x in ids] == [True, False, True]
+    mixed = reuse._generate_ids([list(x) for x in ids], cfg)
+    assert reuse.prefix.hits == 2
+    single = _like(tiny_backend, 0, batch_size=1)
+    assert [g.token_ids for g in mixed] == [single.generate([p], cfg)[0].token_ids for p in follow]
+    assert [g.token_ids for g in plain.generate(follow, cfg)] == [g.token_ids for g in mixed]
+
+
+def test_prefix_cache_size_is_validated(tiny_backend: HFBackend) -> None:
+    with pytest.raises(ValueError):
+        _like(tiny_backend, -1)
+
+
+def test_a_model_that_cannot_take_an_assembled_cache_falls_back_to_plain_generation(
+    tiny_backend: HFBackend, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    plain = _like(tiny_backend, 0)
+    reuse = _like(tiny_backend, 64)
+    cfg = GenConfig(max_new_tokens=8)
+    first = reuse.generate([LONG * 2], cfg)[0]
+    follow = [LONG * 2 + first.text + " more", LONG * 2 + "other"]
+    monkeypatch.setattr(reuse, "_assemble", lambda parts, width: "not a cache")
+    with caplog.at_level("WARNING"):
+        got = reuse.generate(follow, cfg)
+    assert reuse.prefix is None and "prefix reuse turned off" in caplog.text
+    assert [g.token_ids for g in got] == [g.token_ids for g in plain.generate(follow, cfg)]
+    assert all(g.ok for g in got)
+
+
+def test_a_failure_while_storing_turns_reuse_off_and_keeps_the_results(
+    tiny_backend: HFBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reuse = _like(tiny_backend, 64)
+
+    def broken(*args: object) -> None:
+        raise ValueError("layers keep different lengths (sliding-window attention)")
+
+    monkeypatch.setattr(reuse, "_keep", broken)
+    got = reuse.generate([LONG, LONG + "x"], GenConfig(max_new_tokens=6))
+    assert reuse.prefix is None and all(g.ok and g.token_ids for g in got)

@@ -1,0 +1,111 @@
+"""Reuse the attention keys/values of an earlier generation whose tokens begin a new prompt.
+
+Why: the prompt of round r+1 of a multi-turn episode is the round-r prompt, the model's output and an
+observation. Without reuse every round re-encodes the whole history, and on CPU that prefill is most of
+the cost (SmolLM2-135M encodes ~400 prompt tokens/s on 2 cores, so a 2,500-token ToolEyes history costs
+~6 s before the first new token). With reuse a round encodes only its new tokens.
+
+The store keeps, per finished row, the token ids it has keys/values for and those keys/values (one
+``[1, kv_heads, n, head_dim]`` pair per layer, on the model's device). :meth:`PrefixKVStore.match` finds
+the longest common token prefix of a new prompt with any stored row; the keys/values of that prefix are
+exact for the new prompt because a causal model's state at position t depends on tokens <= t only.
+Entries are evicted least recently used first, under a byte budget; an entry that a newer generation
+extended is dropped by the caller (:meth:`discard`), so an episode holds one entry at a time.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["PrefixKVStore", "KV"]
+
+#: Keys/values of one row: ``(key, value)`` per layer, each ``[1, kv_heads, n_tokens, head_dim]``.
+KV = list[tuple[Any, Any]]
+
+
+@dataclass(slots=True)
+class _Entry:
+    ids: Any  # 1-D long tensor (CPU) of the tokens the keys/values cover
+    kv: KV
+    nbytes: int
+
+
+class PrefixKVStore:
+    """An LRU of per-row keys/values keyed by their token ids, bounded by ``max_bytes``.
+
+    ``min_tokens``: shorter common prefixes are not worth a cache-assembled batch (the padding and the
+    copies cost more than re-encoding a few tokens).
+    """
+
+    def __init__(self, max_bytes: int, *, min_tokens: int = 32) -> None:
+        if max_bytes < 0 or min_tokens < 1:
+            raise ValueError("max_bytes must be >= 0 and min_tokens >= 1")
+        self.max_bytes = max_bytes
+        self.min_tokens = min_tokens
+        self._entries: OrderedDict[int, _Entry] = OrderedDict()
+        self._next = 0
+        self.nbytes = 0
+        self.hits = 0
+        self.reused_tokens = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def match(self, ids: Sequence[int]) -> tuple[int, int | None]:
+        """``(n, key)``: the longest prefix of ``ids`` (at most ``len(ids) - 1`` tokens, so that at least one
+        token is left to encode) whose keys/values are stored, or ``(0, None)`` below ``min_tokens``."""
+        import torch
+
+        limit = len(ids) - 1
+        if limit < self.min_tokens or not self._entries:
+            return 0, None
+        query = torch.tensor(ids[:limit], dtype=torch.long)
+        best, best_key = 0, None
+        for key, entry in self._entries.items():
+            m = min(limit, int(entry.ids.shape[0]))
+            if m <= best:
+                continue
+            diff = (entry.ids[:m] != query[:m]).nonzero()
+            n = m if diff.numel() == 0 else int(diff[0, 0])
+            if n > best:
+                best, best_key = n, key
+        if best < self.min_tokens or best_key is None:
+            return 0, None
+        self._entries.move_to_end(best_key)
+        return best, best_key
+
+    def take(self, key: int, n: int) -> KV:
+        """The first ``n`` positions of entry ``key`` (views, no copy)."""
+        entry = self._entries[key]
+        self.hits += 1
+        self.reused_tokens += n
+        return [(k[:, :, :n], v[:, :, :n]) for k, v in entry.kv]
+
+    def put(self, ids: Sequence[int], kv: KV) -> int | None:
+        """Store a row; returns its key, or None when it alone exceeds the budget (or is too short)."""
+        import torch
+
+        nbytes = sum(k.element_size() * k.numel() + v.element_size() * v.numel() for k, v in kv)
+        if nbytes > self.max_bytes or len(ids) < self.min_tokens:
+            return None
+        while self._entries and self.nbytes + nbytes > self.max_bytes:
+            _, old = self._entries.popitem(last=False)
+            self.nbytes -= old.nbytes
+        key = self._next
+        self._next += 1
+        self._entries[key] = _Entry(torch.tensor(list(ids), dtype=torch.long), kv, nbytes)
+        self.nbytes += nbytes
+        return key
+
+    def discard(self, key: int) -> None:
+        """Drop an entry (a newer one extends it); unknown keys are ignored."""
+        entry = self._entries.pop(key, None)
+        if entry is not None:
+            self.nbytes -= entry.nbytes
+
+    def clear(self) -> None:
+        self._entries.clear()
+        self.nbytes = 0
