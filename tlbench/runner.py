@@ -415,6 +415,11 @@ def _update_totals(manifest: dict[str, Any], ctx: _Context, start: float) -> Non
     manifest["tokens_generated"] = ctx.stats["tokens"]
     manifest["generations"] = ctx.stats["new"]
     manifest["cache_hits"] = ctx.stats["hits"]
+    from tlbench.backends.prefix_kv import PrefixKVStore
+
+    store = getattr(getattr(ctx.backend, "inner", ctx.backend), "prefix", None)
+    if isinstance(store, PrefixKVStore):
+        manifest["prefix_reuse"] = {"hits": store.hits, "reused_prompt_tokens": store.reused_tokens}
 
 
 def _generate(

@@ -39,6 +39,8 @@ def test_waved_episodes_with_prefix_reuse_give_the_same_transcripts(
     later_rounds = sum(len(r["turns"]) - 1 for r in plain)
     assert later_rounds > 0 and store.hits >= later_rounds  # every later round continued its own history
     assert store.nbytes <= 256 << 20
+    assert manifest["prefix_reuse"] == {"hits": store.hits, "reused_prompt_tokens": store.reused_tokens}
+    assert "prefix_reuse" not in plain_manifest
 
 
 def test_negative_prefix_cache_size_is_a_usage_error(tmp_path: Path, data_dir: Path, capsys) -> None:  # noqa: ANN001
