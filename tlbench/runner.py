@@ -266,8 +266,13 @@ class _Context:
     log: TextIO = sys.stderr
 
 
+def _inner(backend: Backend) -> Any:
+    """The backend under the generation-cache wrapper (a bare backend is its own)."""
+    return getattr(backend, "inner", backend)
+
+
 def _tokenizer_of(backend: Backend) -> Any:
-    inner = getattr(backend, "inner", backend)
+    inner = _inner(backend)
     tok = getattr(inner, "tokenizer", None)
     if tok is None and hasattr(inner, "get_tokenizer"):
         try:
@@ -280,7 +285,7 @@ def _tokenizer_of(backend: Backend) -> Any:
 def _model_source(cfg: RunConfig, backend: Backend, tokenizer: Any) -> Any:
     if backend.name == "openai":
         return {"model_type": "openai", "chat_template": ""}
-    inner = getattr(backend, "inner", backend)
+    inner = _inner(backend)
     path = getattr(inner, "model_path", None)
     if path is None:
         model = getattr(inner, "model", None)
@@ -336,7 +341,7 @@ def run(
     if cfg.use_cache:
         cache = GenerationCache((cfg.cache_dir or _cache_dir()) / "generations.sqlite")
         gen_backend = CachedBackend(backend, cache, flush_every=cfg.batch_size)
-    max_ctx = int(getattr(getattr(backend, "inner", backend), "max_context", 0) or 0)
+    max_ctx = int(getattr(_inner(backend), "max_context", 0) or 0)
     budget = max_ctx - cfg.max_new_tokens if max_ctx > cfg.max_new_tokens else None
     ctx = _Context(cfg, gen_backend, tokenizer, budget, formats, log=log)
     try:
@@ -405,7 +410,7 @@ def _sampling_dict(config: GenConfig) -> dict[str, Any]:
 
 
 def _dtype_of(backend: Backend, requested: str) -> str:
-    model = getattr(getattr(backend, "inner", backend), "model", None)
+    model = getattr(_inner(backend), "model", None)
     dt = getattr(model, "dtype", None)
     return str(dt).replace("torch.", "") if dt is not None else requested
 
@@ -417,7 +422,7 @@ def _update_totals(manifest: dict[str, Any], ctx: _Context, start: float) -> Non
     manifest["cache_hits"] = ctx.stats["hits"]
     from tlbench.backends.prefix_kv import PrefixKVStore
 
-    store = getattr(getattr(ctx.backend, "inner", ctx.backend), "prefix", None)
+    store = getattr(_inner(ctx.backend), "prefix", None)
     if isinstance(store, PrefixKVStore):
         manifest["prefix_reuse"] = {"hits": store.hits, "reused_prompt_tokens": store.reused_tokens}
 
@@ -684,7 +689,7 @@ def _episode_wave(backend: Backend) -> int | None:
     """How many episodes to step together: the backend's ``episode_wave`` (the transformers backend keeps
     each episode's keys/values between rounds, which only fits in memory for a batch of episodes at a
     time), or None for all of them (vLLM and HTTP servers batch and cache prefixes themselves)."""
-    inner = getattr(backend, "inner", backend)
+    inner = _inner(backend)
     wave = getattr(inner, "episode_wave", None)
     return int(wave) if isinstance(wave, int) and wave > 0 else None
 
