@@ -6,8 +6,8 @@ Both sides run ``tlbench.runner.run`` on the first ``--limit`` ToolEyes items (a
 episode finishes), greedy, without the generation cache, on the same loaded model: once with
 ``prefix_cache_mb=0`` (every round re-encodes its whole history) and once with reuse on. Reported:
 wall seconds of each, ``speedup`` (without / with), whether the transcripts are identical, and the share
-of prompt tokens that reuse did not have to encode (``reused_share``). Default model: the tests' tiny random Llama (8,192
-positions, built here, no downloads); ``--model smollm2-135m`` measures the default model.
+of prompt tokens that reuse did not have to encode (``reused_share``). Default model: the tests' tiny
+random Llama (8,192 positions, built here, no downloads); ``--model smollm2-135m`` measures the default model.
 """
 
 from __future__ import annotations
@@ -79,7 +79,6 @@ def main() -> int:
         sides[label] = {
             "s": time.perf_counter() - t,
             "generations": manifest["generations"],
-            "tokens": manifest["tokens_generated"],
             "rows": (out / "tooleyes" / "predictions.jsonl").read_text(),
             "prompt_tokens": counted["prompt_tokens"],
         }
