@@ -37,7 +37,7 @@ import os
 import platform
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, TextIO
@@ -69,6 +69,8 @@ ALL_BENCHMARKS: tuple[str, ...] = (
 )
 _REACT_NATIVE = ("rotbench-", "tooleyes")
 MAX_GENERATIONS = 9
+CHECKPOINT_EVERY_S = 30.0  # how often a running score rewrites its manifest (wall time, totals)
+_SEGMENT_KEYS = ("created", "status", "wall_time_s", "generations", "cache_hits", "tokens_generated")
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,6 +266,7 @@ class _Context:
     formats: dict[str, str]
     stats: dict[str, int] = field(default_factory=lambda: {"tokens": 0, "new": 0, "hits": 0})
     log: TextIO = sys.stderr
+    checkpoint: Callable[[], None] | None = None
 
 
 def _inner(backend: Backend) -> Any:
@@ -373,6 +376,8 @@ def run(
         "data_hashes": data_hashes(cfg.benchmarks, cfg.data_dir),
         "cache": str(cache.path) if cache is not None else None,
         "wall_time_s": 0.0,
+        "wall_time_total_s": 0.0,
+        "segments": _prior_segments(cfg.out / "manifest.json", backend.identity, cfg),
         "tokens_generated": 0,
         "generations": 0,
         "cache_hits": 0,
@@ -380,6 +385,16 @@ def run(
         "status": "running",
     }
     _write_json(cfg.out / "manifest.json", manifest)
+    last_write = [time.monotonic()]
+
+    def checkpoint() -> None:
+        # A killed run keeps a manifest at most CHECKPOINT_EVERY_S stale, so its time is not lost.
+        if time.monotonic() - last_write[0] >= CHECKPOINT_EVERY_S:
+            last_write[0] = time.monotonic()
+            _update_totals(manifest, ctx, start)
+            _write_json(cfg.out / "manifest.json", manifest)
+
+    ctx.checkpoint = checkpoint
     log.write(f"tlbench score: writing {cfg.out} ({kind or backend.name}, {backend.identity})\n")
     try:
         for name in cfg.benchmarks:
@@ -387,6 +402,11 @@ def run(
             manifest["completed_benchmarks"].append(name)
             _update_totals(manifest, ctx, start)
             _write_json(cfg.out / "manifest.json", manifest)
+    except BaseException:
+        manifest["status"] = "interrupted"  # the same command resumes it (see segments)
+        _update_totals(manifest, ctx, start)
+        _write_json(cfg.out / "manifest.json", manifest)
+        raise
     finally:
         if cache is not None:
             cache.close()
@@ -415,8 +435,46 @@ def _dtype_of(backend: Backend, requested: str) -> str:
     return str(dt).replace("torch.", "") if dt is not None else requested
 
 
+def _segment(manifest: Mapping[str, Any]) -> dict[str, Any]:
+    """One invocation's share of a run, as listed under ``segments``."""
+    seg = {k: manifest.get(k) for k in _SEGMENT_KEYS}
+    if seg["status"] == "running":
+        seg["status"] = "interrupted"  # killed before it could say so
+    return seg
+
+
+def _prior_segments(path: Path, identity: str, cfg: RunConfig) -> list[dict[str, Any]]:
+    """The earlier invocations of this run, read from the manifest already in ``--out``.
+
+    Why: a long run on a small machine is often killed and resumed with the same command; the resumed
+    invocation regenerates nothing, so its own wall time says little about what the run cost. Earlier
+    segments count only when the manifest is for the same model, mode, limit and sampling (anything
+    else in that folder is a different run being overwritten), and only while it is not complete.
+    Interrupted segments keep the time of their last checkpoint."""
+    try:
+        prior = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    if not isinstance(prior, dict) or prior.get("status") == "complete":
+        return []  # re-running a finished run re-scores it: a new run, not a resumed one
+    same = (
+        prior.get("model_id") == identity
+        and prior.get("mode") == cfg.mode
+        and prior.get("limit") == cfg.limit
+        and (prior.get("sampling") or {}).get("max_new_tokens") == cfg.max_new_tokens
+        and (prior.get("sampling") or {}).get("seed") == cfg.seed
+    )
+    if not same:
+        return []
+    earlier = prior.get("segments")
+    segments = [dict(s) for s in earlier if isinstance(s, dict)] if isinstance(earlier, list) else []
+    return [*segments, _segment(prior)]
+
+
 def _update_totals(manifest: dict[str, Any], ctx: _Context, start: float) -> None:
     manifest["wall_time_s"] = round(time.monotonic() - start, 2)
+    earlier = sum(float(s.get("wall_time_s") or 0.0) for s in manifest.get("segments", []))
+    manifest["wall_time_total_s"] = round(earlier + manifest["wall_time_s"], 2)
     manifest["tokens_generated"] = ctx.stats["tokens"]
     manifest["generations"] = ctx.stats["new"]
     manifest["cache_hits"] = ctx.stats["hits"]
@@ -445,6 +503,8 @@ def _generate(
             elif g.ok:
                 ctx.stats["new"] += 1
         progress.update(len(idx), gens)
+        if ctx.checkpoint is not None:
+            ctx.checkpoint()
     return [g if g is not None else Generation.failed("not generated") for g in out]
 
 
@@ -718,11 +778,22 @@ def run_table(run_dir: Path) -> str:
     text = tabulate([row], headers=head, tablefmt="simple", disable_numparse=True)
     foot = (
         f"{manifest.get('status')} | {manifest.get('backend')} | format {manifest.get('prompt_format')} | "
-        f"mode {manifest.get('mode')} | limit {manifest.get('limit')} | {manifest.get('wall_time_s')} s | "
+        f"mode {manifest.get('mode')} | limit {manifest.get('limit')} | {_wall(manifest)} | "
         f"{manifest.get('generations')} new generations, {manifest.get('cache_hits')} cached, "
         f"{manifest.get('tokens_generated')} tokens"
     )
     return text + "\n" + foot
+
+
+def _wall(manifest: Mapping[str, Any]) -> str:
+    """``12.3 s``, or the total over the invocations of a resumed run."""
+    segments = manifest.get("segments") or []
+    if not segments:
+        return f"{manifest.get('wall_time_s')} s"
+    return (
+        f"{manifest.get('wall_time_total_s')} s over {len(segments) + 1} invocations "
+        f"(this one {manifest.get('wall_time_s')} s)"
+    )
 
 
 def _short(name: str) -> str:

@@ -93,6 +93,9 @@ def test_kill_minus_9_at_random_points_then_resume_gives_the_uninterrupted_resul
     assert len(asked) == unique, "a prompt of the reference run was never generated, or a new one appeared"
     duplicates = sum(asked.values()) - unique
     assert duplicates <= kills * BATCH, (duplicates, kills)  # at most the batch in flight per kill
+    segments = json.loads((run / "manifest.json").read_text())["segments"]
+    # killed invocations that got as far as writing a manifest are listed (an early kill writes none)
+    assert len(segments) <= kills and all(s["status"] == "interrupted" for s in segments)
     for name in BENCHES.split(","):
         rows = jsonl(run / name / "predictions.jsonl")
         assert len(rows) == len({r["index"] for r in rows}) == 10  # none lost, none twice

@@ -84,6 +84,8 @@ def test_sigkill_then_rerun_regenerates_nothing(tmp_path: Path, tiny_model_dir: 
     assert rerun.returncode == 0, rerun.stderr[-2000:]
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["status"] == "complete"
+    assert [s["status"] for s in manifest["segments"]] == ["interrupted"]  # the killed invocation, kept
+    assert manifest["wall_time_total_s"] >= manifest["wall_time_s"]
     assert manifest["cache_hits"] == before
     assert manifest["generations"] == total - before  # zero repeated generations
     assert _rows(db) == total
