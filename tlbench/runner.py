@@ -385,12 +385,13 @@ def run(
         "status": "running",
     }
     _write_json(cfg.out / "manifest.json", manifest)
-    last_write = [time.monotonic()]
+    last_write = time.monotonic()
 
     def checkpoint() -> None:
         # A killed run keeps a manifest at most CHECKPOINT_EVERY_S stale, so its time is not lost.
-        if time.monotonic() - last_write[0] >= CHECKPOINT_EVERY_S:
-            last_write[0] = time.monotonic()
+        nonlocal last_write
+        if time.monotonic() - last_write >= CHECKPOINT_EVERY_S:
+            last_write = time.monotonic()
             _update_totals(manifest, ctx, start)
             _write_json(cfg.out / "manifest.json", manifest)
 
