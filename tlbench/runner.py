@@ -387,13 +387,16 @@ def run(
     _write_json(cfg.out / "manifest.json", manifest)
     last_write = time.monotonic()
 
+    def save() -> None:
+        nonlocal last_write
+        last_write = time.monotonic()
+        _update_totals(manifest, ctx, start)
+        _write_json(cfg.out / "manifest.json", manifest)
+
     def checkpoint() -> None:
         # A killed run keeps a manifest at most CHECKPOINT_EVERY_S stale, so its time is not lost.
-        nonlocal last_write
         if time.monotonic() - last_write >= CHECKPOINT_EVERY_S:
-            last_write = time.monotonic()
-            _update_totals(manifest, ctx, start)
-            _write_json(cfg.out / "manifest.json", manifest)
+            save()
 
     ctx.checkpoint = checkpoint
     log.write(f"tlbench score: writing {cfg.out} ({kind or backend.name}, {backend.identity})\n")
@@ -401,19 +404,16 @@ def run(
         for name in cfg.benchmarks:
             _run_benchmark(ctx, name)
             manifest["completed_benchmarks"].append(name)
-            _update_totals(manifest, ctx, start)
-            _write_json(cfg.out / "manifest.json", manifest)
+            save()
     except BaseException:
         manifest["status"] = "interrupted"  # the same command resumes it (see segments)
-        _update_totals(manifest, ctx, start)
-        _write_json(cfg.out / "manifest.json", manifest)
+        save()
         raise
     finally:
         if cache is not None:
             cache.close()
     manifest["status"] = "complete"
-    _update_totals(manifest, ctx, start)
-    _write_json(cfg.out / "manifest.json", manifest)
+    save()
     return manifest
 
 
