@@ -6,11 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
+from sm_runconfig import mock_run_config as _cfg
 
 from benchmarks import BENCHMARKS
 from benchmarks.predictions import score_predictions
 from tlbench.backends.mock import MockBackend
-from tlbench.runner import ALL_BENCHMARKS, RunConfig, expand_benchmarks, formats_for, run, run_table
+from tlbench.runner import ALL_BENCHMARKS, expand_benchmarks, formats_for, run, run_table
 
 MANIFEST_KEYS = {
     "name", "model", "model_id", "backend", "prompt_format", "mode", "sampling", "seed", "limit",
@@ -39,15 +40,6 @@ def _gold_reply(data_dir: Path, names: list[str]):  # noqa: ANN202 - a callable
         return 'Thought: done\nAction: finish\nAction Input: {"answer": "ok"}'
 
     return reply
-
-
-def _cfg(tmp_path: Path, data_dir: Path, names: tuple[str, ...], **kw: object) -> RunConfig:
-    base = dict(
-        model="mock", out=tmp_path / "run", data_dir=data_dir, benchmarks=names, limit=3,
-        prompt_format="toolllama-react", cache_dir=tmp_path / "cache", batch_size=2, resamples=50,
-    )  # fmt: skip
-    base.update(kw)
-    return RunConfig(**base)  # type: ignore[arg-type]
 
 
 def test_run_dir_layout_and_predictions_rescore_identically(tmp_path: Path, data_dir: Path) -> None:

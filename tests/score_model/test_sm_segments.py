@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 import pytest
+from sm_runconfig import mock_run_config
 
 import tlbench.runner as runner
 from tlbench.backends.mock import MockBackend, SimulatedKill
@@ -21,12 +22,7 @@ REPLY = 'Thought: t\nAction: finish\nAction Input: {"answer": "ok"}'
 
 
 def _cfg(tmp_path: Path, data_dir: Path, **kw: object) -> RunConfig:
-    base = dict(
-        model="mock", out=tmp_path / "run", data_dir=data_dir, benchmarks=NAMES, limit=4,
-        prompt_format="toolllama-react", cache_dir=tmp_path / "cache", batch_size=1, resamples=20,
-    )  # fmt: skip
-    base.update(kw)
-    return RunConfig(**base)  # type: ignore[arg-type]
+    return mock_run_config(tmp_path, data_dir, NAMES, **({"limit": 4, "batch_size": 1, "resamples": 20} | kw))
 
 
 def _manifest(tmp_path: Path) -> dict:

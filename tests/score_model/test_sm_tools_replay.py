@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from sm_runconfig import mock_run_config
 
 from benchmarks import BENCHMARKS
 from tlbench.backends.mock import MockBackend
@@ -45,10 +46,8 @@ def _scripted(data_dir: Path, n: int):  # noqa: ANN202 - a callable
 
 
 def _cfg(tmp_path: Path, data_dir: Path, out: str, **kw: object) -> RunConfig:
-    return RunConfig(
-        model="mock", out=tmp_path / out, data_dir=data_dir, benchmarks=("tooleyes",), limit=N,
-        prompt_format="toolllama-react", use_cache=False, batch_size=16, resamples=20, **kw,
-    )  # type: ignore[arg-type]  # fmt: skip
+    fields = {"out": tmp_path / out, "limit": N, "use_cache": False, "batch_size": 16, "resamples": 20} | kw
+    return mock_run_config(tmp_path, data_dir, ("tooleyes",), **fields)
 
 
 def _turn_feedback(run_dir: Path) -> list[list[object]]:
