@@ -132,7 +132,7 @@ def test_a_model_that_cannot_take_an_assembled_cache_falls_back_to_plain_generat
     cfg = GenConfig(max_new_tokens=8)
     first = reuse.generate([LONG * 2], cfg)[0]
     follow = [LONG * 2 + first.text + " more", LONG * 2 + "other"]
-    monkeypatch.setattr(reuse, "_assemble", lambda parts, width: "not a cache")
+    monkeypatch.setattr(reuse, "_assemble", lambda parts, width, reserve: "not a cache")
     with caplog.at_level("WARNING"):
         got = reuse.generate(follow, cfg)
     assert reuse.prefix is None and "prefix reuse turned off" in caplog.text

@@ -11,6 +11,8 @@ ratio                                    what                                   
 generation_harness_over_raw              harness tokens/s / raw ``model.generate`` tokens/s     >= 0.9 CPU
 episode_prefix_reuse_speedup             ToolEyes episodes: time without / with prefix reuse    > 1
 episode_prefix_reuse_identical           the same transcripts with and without prefix reuse     == true
+kv_buffers_decode_speedup                decoding: stock cache time / reserved KV buffers time  > 1
+kv_buffers_identical                     the same tokens with and without the buffers           == true
 parse_classify_outputs_per_s             parse + classify outputs/s on one core                 >= 20,000
 sandbox_calls_per_s                      sandboxed tool calls/s (pool, pipelined, all cores)    >= 2,000
 sandbox_over_in_process                  sandboxed / bare in-process calls/s (information)      -
@@ -57,6 +59,7 @@ ARGS: dict[str, tuple[list[str], list[str]]] = {
     "bench_collect.py": ([], ["--n", "60"]),
     "bench_report.py": ([], ["--items", "2000"]),
     "bench_prefix_reuse.py": ([], ["--limit", "2"]),
+    "bench_kv_buffers.py": ([], ["--new", "32"]),
 }
 TIMEOUT_S = {"bench_training.py": 1800, "bench_score_cache.py": 900}
 
@@ -97,6 +100,13 @@ RATIOS: dict[str, tuple[str, str, float | bool | None, Extract]] = {
     "episode_prefix_reuse_identical": (
         "  same transcripts with and without reuse", "==", True,
         _get("bench_prefix_reuse.py", "identical_transcripts"),
+    ),
+    "kv_buffers_decode_speedup": (
+        "decoding: stock concatenating cache / reserved KV buffers time", ">", 1.0,
+        _get("bench_kv_buffers.py", "speedup"),
+    ),
+    "kv_buffers_identical": (
+        "  same tokens with and without the buffers", "==", True, _get("bench_kv_buffers.py", "identical"),
     ),
     "parse_classify_outputs_per_s": (
         "parse + classify outputs/s, one core", ">=", 20_000, _get("bench_parse_classify.py", "outputs_per_s"),

@@ -97,7 +97,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=8192,
         metavar="N",
-        help="transformers: rows x longest prompt per batch at most N (default 8192; 0: no cap)",
+        help="transformers: rows x longest prompt per batch at most N (default 8192; 0: no cap); a prompt "
+        "continuing a stored prefix counts only its tokens still to encode",
     )
     parser.add_argument(
         "--prefix-cache-mb",
