@@ -95,7 +95,9 @@ def test_greedy_outputs_are_identical_with_and_without_prefix_reuse(tiny_backend
     assert any(any(row) for row in expected[-1])
     store = reuse.prefix
     assert store is not None
-    assert store.hits == 12  # every prompt of rounds 2-4 continued its own earlier round
+    # every prompt of rounds 2-4 continued its own earlier round (12); in round 1 the two prompts that
+    # start with LONG * 2 continued that prefix, encoded once for both (2)
+    assert store.hits == 14
     assert store.reused_tokens > 12 * 40
     assert len(store) == 4  # one entry per episode: the extended entries replaced the older ones
 
@@ -151,3 +153,54 @@ def test_a_failure_while_storing_turns_reuse_off_and_keeps_the_results(
     monkeypatch.setattr(reuse, "_keep", broken)
     got = reuse.generate([LONG, LONG + "x"], GenConfig(max_new_tokens=6))
     assert reuse.prefix is None and all(g.ok and g.token_ids for g in got)
+
+
+def test_shared_prefixes_split_where_the_parts_save_more() -> None:
+    from tlbench.backends.prefix_kv import shared_prefixes
+
+    pre = list(range(80))  # a preamble every row shares
+    a = pre + list(range(1000, 1120))  # category A's tool docs: 200 shared tokens
+    b = pre + list(range(2000, 2070))  # category B's: 150
+    rows = [a + [1, 2], b + [5], a + [3], [9, 9, 9], a + [4, 4], b + [6, 6]]
+    assert shared_prefixes(rows, 64) == [([0, 2, 4], 200), ([1, 5], 150)]
+    assert shared_prefixes([a + [1], b + [2]], 64) == [([0, 1], 80)]  # only the preamble in common
+    assert shared_prefixes([a + [1], b + [2]], 100) == []  # shorter than min_tokens
+    assert shared_prefixes([a, a], 64) == [([0, 1], 199)]  # a token of each row is left to encode
+    assert shared_prefixes([], 64) == [] and shared_prefixes([a], 64) == []
+
+
+def test_rows_sharing_a_prefix_encode_it_once_and_match_generating_them_plainly(
+    tiny_backend: HFBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reuse = _like(tiny_backend, 64)
+    plain = _like(tiny_backend, 0)
+    seeded: list[int] = []
+    real = reuse._encode_into_store
+    monkeypatch.setattr(reuse, "_encode_into_store", lambda ids: seeded.append(len(ids)) or real(ids))
+    docs = LONG * 3
+    shared = len(reuse.encode(docs)) - 2
+    prompts = [docs + q for q in ("Rome?", "Oslo and Paris?", "what now", "json")] + ["Action: x"]
+    cfg = GenConfig(max_new_tokens=8)
+    got = reuse.generate(prompts, cfg)
+    assert len(seeded) == 1 and seeded[0] >= shared  # one pass over the shared documentation
+    assert reuse.prefix is not None and reuse.prefix.hits == 4 and reuse.prefix.reused_tokens >= 4 * shared
+    assert [g.token_ids for g in got] == [g.token_ids for g in plain.generate(prompts, cfg)]
+    # the next round continues each row's own entry: nothing left worth a shared pass
+    follow = [p + g.text + " Observation: ok" for p, g in zip(prompts, got, strict=True)]
+    again = reuse.generate(follow, cfg)
+    assert len(seeded) == 1
+    assert [g.token_ids for g in again] == [g.token_ids for g in plain.generate(follow, cfg)]
+
+
+def test_a_model_whose_cache_cannot_be_read_skips_the_shared_pass(
+    tiny_backend: HFBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reuse = _like(tiny_backend, 64)
+
+    def broken(ids: list[int]) -> None:
+        raise ValueError("the cache does not hold one position per token")
+
+    monkeypatch.setattr(reuse, "_encode_into_store", broken)
+    prompts = [LONG * 3 + q for q in ("Rome?", "Oslo?")]
+    got = reuse.generate(prompts, GenConfig(max_new_tokens=6))
+    assert all(g.ok for g in got) and reuse.prefix is not None and reuse.prefix.hits == 0

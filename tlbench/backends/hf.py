@@ -36,11 +36,16 @@ from pathlib import Path
 from typing import Any
 
 from tlbench.backends.base import GenConfig, Generation, Prompt, ToolList, truncate_at_stop
-from tlbench.backends.prefix_kv import KV, PrefixKVStore
+from tlbench.backends.prefix_kv import KV, PrefixKVStore, shared_prefixes
 
 __all__ = ["HFBackend"]
 
 log = logging.getLogger(__name__)
+
+#: Shared prefixes shorter than this are not encoded separately (a forward pass of its own costs more).
+SEED_MIN_TOKENS = 64
+#: Rows searched together for shared prefixes (the search sorts and compares them: quadratic at worst).
+SEED_WINDOW = 256
 
 
 class HFBackend:
@@ -150,6 +155,8 @@ class HFBackend:
             except Exception as exc:  # a broken chat template or message: this item only
                 out[i] = Generation.failed(f"prompt encoding failed: {type(exc).__name__}: {exc}")
         encoded.sort(key=lambda item: -len(item[1]))
+        if self.prefix is not None:
+            self._seed_shared([ids for _, ids in encoded], config)
         if self.prefix is not None and len(self.prefix):
             # rows that continue a stored prefix batch together: a row without one would make every row
             # of its batch pad its new segment to a whole prompt; their cost is the part still to encode
@@ -172,6 +179,51 @@ class HFBackend:
             for (i, _), g in zip(batch, results, strict=True):
                 out[i] = g
         return [g if g is not None else Generation.failed("not generated") for g in out]
+
+    def _seed_shared(self, rows: list[list[int]], config: GenConfig) -> None:
+        """Encode once each prefix that several new rows share and store it, so that they continue it.
+
+        Why: the first round of a wave of ToolEyes episodes has up to ``batch_size`` prompts of which
+        most share their tool category's documentation (1,000-2,000 tokens). Without this, every row
+        encodes it; with it, the rows batch as continuations, capped on their own tokens. A prefix is
+        encoded only when that saves tokens over what the store already covers (so the later rounds of
+        an episode, which continue their own entries, skip it); rows the context would cut are left
+        alone. Best effort: a model whose cache cannot be read this way just skips it.
+        """
+        store = self.prefix
+        if store is None or len(rows) < 2:
+            return
+        room = self.max_context - config.max_new_tokens if self.max_context else None
+        fits = [ids for ids in rows if room is None or len(ids) <= room]
+        for lo in range(0, len(fits), SEED_WINDOW):
+            window = fits[lo : lo + SEED_WINDOW]
+            have = [store.match(ids)[0] for ids in window]
+            for members, n in shared_prefixes(window, max(SEED_MIN_TOKENS, store.min_tokens)):
+                # tokens the rows would no longer encode, minus the pass that encodes the prefix
+                saved = sum(max(0, n - have[m]) for m in members) - n
+                if saved < SEED_MIN_TOKENS:
+                    continue
+                try:
+                    self._encode_into_store(window[members[0]][:n])
+                except Exception as exc:  # noqa: BLE001 - reuse is an optimisation, never a failure
+                    log.debug("shared prefix not stored (%s: %s)", type(exc).__name__, exc)
+                    return
+
+    def _encode_into_store(self, ids: list[int]) -> None:
+        """One forward pass over ``ids``; their keys/values go into the prefix store."""
+        import torch
+
+        assert self.prefix is not None
+        kwargs: dict[str, Any] = {"use_cache": True}
+        if _takes(self.model, "logits_to_keep"):
+            kwargs["logits_to_keep"] = 1  # only the keys/values are wanted, not 49k logits per token
+        with torch.inference_mode():
+            out = self.model(input_ids=torch.tensor([ids], device=self.model.device), **kwargs)
+        cache = getattr(out, "cache", None) or getattr(out, "past_key_values", None)
+        layers = getattr(cache, "layers", None)
+        if not layers or any(int(L.keys.shape[2]) != len(ids) for L in layers):
+            raise ValueError("the cache does not hold one position per token")
+        self.prefix.put(ids, [(L.keys, L.values) for L in layers])
 
     def _batches(
         self, encoded: list[tuple[int, list[int]]], todo: Sequence[int] | None = None
@@ -406,12 +458,16 @@ class HFBackend:
         return ids[:hi]
 
 
-def _cache_kwarg(model: Any) -> str:
-    """``cache`` (transformers >= 5.x names it so) or the older ``past_key_values``."""
+def _takes(model: Any, name: str) -> bool:
+    """Whether ``model.forward`` has a parameter ``name``."""
     import inspect
 
-    params = inspect.signature(model.forward).parameters
-    return "cache" if "cache" in params else "past_key_values"
+    return name in inspect.signature(model.forward).parameters
+
+
+def _cache_kwarg(model: Any) -> str:
+    """``cache`` (transformers >= 5.x names it so) or the older ``past_key_values``."""
+    return "cache" if _takes(model, "cache") else "past_key_values"
 
 
 def _stop_criteria(tokenizer: Any, stop: Sequence[str]) -> Any:
