@@ -112,6 +112,20 @@ def test_a_model_whose_cache_breaks_falls_back_to_the_stock_cache(
     assert all(g.ok for g in got)
 
 
+def test_a_failure_that_is_not_the_buffers_keeps_them_on(
+    tiny_backend: HFBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    on = _like(tiny_backend, kv_buffers=True)
+
+    def oom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("out of memory")
+
+    monkeypatch.setattr(on.model, "generate", oom)
+    got = on.generate(PROMPTS[:2], GenConfig(max_new_tokens=4))
+    assert [g.ok for g in got] == [False, False] and "out of memory" in got[0].error
+    assert on.kv_buffers  # the stock cache failed the same way: the buffers were not the cause
+
+
 def test_rows_continuing_a_prefix_are_capped_on_their_new_tokens(
     tiny_backend: HFBackend, monkeypatch: pytest.MonkeyPatch
 ) -> None:

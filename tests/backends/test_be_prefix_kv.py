@@ -204,3 +204,4 @@ def test_a_model_whose_cache_cannot_be_read_skips_the_shared_pass(
     prompts = [LONG * 3 + q for q in ("Rome?", "Oslo?")]
     got = reuse.generate(prompts, GenConfig(max_new_tokens=6))
     assert all(g.ok for g in got) and reuse.prefix is not None and reuse.prefix.hits == 0
+    assert not reuse.share_prefixes  # said once, not retried at every call

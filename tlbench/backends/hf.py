@@ -72,6 +72,8 @@ class HFBackend:
         self.prefix: PrefixKVStore | None = PrefixKVStore(prefix_cache_mb << 20) if prefix_cache_mb else None
         #: write each decoding step into reserved KV buffers instead of transformers' per-step ``torch.cat``
         self.kv_buffers = kv_buffers
+        #: encode once a long prefix that several prompts of one call share (see ``_seed_shared``)
+        self.share_prefixes = True
         self.model = model
         self.tokenizer = tokenizer
         self.batch_size = batch_size
@@ -191,7 +193,7 @@ class HFBackend:
         alone. Best effort: a model whose cache cannot be read this way just skips it.
         """
         store = self.prefix
-        if store is None or len(rows) < 2:
+        if store is None or not self.share_prefixes or len(rows) < 2:
             return
         room = self.max_context - config.max_new_tokens if self.max_context else None
         fits = [ids for ids in rows if room is None or len(ids) <= room]
@@ -206,7 +208,8 @@ class HFBackend:
                 try:
                     self._encode_into_store(window[members[0]][:n])
                 except Exception as exc:  # noqa: BLE001 - reuse is an optimisation, never a failure
-                    log.debug("shared prefix not stored (%s: %s)", type(exc).__name__, exc)
+                    log.warning("shared prefixes turned off for this model (%s: %s)", type(exc).__name__, exc)
+                    self.share_prefixes = False
                     return
 
     def _encode_into_store(self, ids: list[int]) -> None:
@@ -309,7 +312,7 @@ class HFBackend:
                 # a model whose cache cannot be assembled this way: turn reuse off, redo the batch without it
                 self._disable_prefix(f"{type(exc).__name__}: {exc}")
             elif self.kv_buffers:
-                self._disable_kv_buffers(f"{type(exc).__name__}: {exc}")
+                return self._retry_without_kv_buffers(original, config, exc)
             else:
                 raise
             return self._generate_ids(original, config)
@@ -333,11 +336,20 @@ class HFBackend:
             log.warning("prefix reuse turned off for this model (%s)", why)
             self.prefix = None
 
-    def _disable_kv_buffers(self, why: str) -> None:
-        """Reserved KV buffers do not work with this model: say so once and use the stock cache."""
-        if self.kv_buffers:
-            log.warning("reserved KV buffers turned off for this model (%s)", why)
-            self.kv_buffers = False
+    def _retry_without_kv_buffers(
+        self, batch: list[list[int]], config: GenConfig, exc: Exception
+    ) -> list[Generation]:
+        """Redo a failed batch with the stock cache. If that works, the buffers were the problem: they stay
+        off for this model (said once). If it fails too (out of memory, a broken prompt), they were not:
+        they stay on and the error goes to the caller, which retries item by item."""
+        self.kv_buffers = False
+        try:
+            results = self._generate_ids(batch, config)
+        except Exception:
+            self.kv_buffers = True
+            raise
+        log.warning("reserved KV buffers turned off for this model (%s: %s)", type(exc).__name__, exc)
+        return results
 
     def _new_cache(self, reserve: int) -> Any:
         """An empty KV cache for one ``generate`` call: reserved buffers (see :mod:`.kv_buffer`) when on."""
