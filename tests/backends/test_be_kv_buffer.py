@@ -120,7 +120,7 @@ def test_a_failure_that_is_not_the_buffers_keeps_them_on(
     def oom(*args: object, **kwargs: object) -> None:
         raise RuntimeError("out of memory")
 
-    monkeypatch.setattr(on.model, "generate", oom)
+    monkeypatch.setattr(on.model, "forward", oom)
     got = on.generate(PROMPTS[:2], GenConfig(max_new_tokens=4))
     assert [g.ok for g in got] == [False, False] and "out of memory" in got[0].error
     assert on.kv_buffers  # the stock cache failed the same way: the buffers were not the cause

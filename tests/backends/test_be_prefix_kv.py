@@ -142,14 +142,18 @@ def test_a_model_that_cannot_take_an_assembled_cache_falls_back_to_plain_generat
     assert all(g.ok for g in got)
 
 
+@pytest.mark.parametrize("loop", [True, False])
 def test_a_failure_while_storing_turns_reuse_off_and_keeps_the_results(
-    tiny_backend: HFBackend, monkeypatch: pytest.MonkeyPatch
+    tiny_backend: HFBackend, monkeypatch: pytest.MonkeyPatch, loop: bool
 ) -> None:
     reuse = _like(tiny_backend, 64)
+    reuse.drop_finished = loop  # the greedy loop stores rows as they finish; generate() stores at the end
 
     def broken(*args: object) -> None:
         raise ValueError("layers keep different lengths (sliding-window attention)")
 
+    assert reuse.prefix is not None
+    monkeypatch.setattr(reuse.prefix, "put", broken)
     monkeypatch.setattr(reuse, "_keep", broken)
     got = reuse.generate([LONG, LONG + "x"], GenConfig(max_new_tokens=6))
     assert reuse.prefix is None and all(g.ok and g.token_ids for g in got)

@@ -18,6 +18,10 @@ Why these choices:
   each row's cached prefix right-aligned before a common cache boundary and its new tokens right-aligned
   after it; the attention mask marks both paddings, and positions follow the mask, so every row sees
   exactly its own tokens at their own positions (greedy outputs equal those without reuse: tested).
+* **Finished rows leave the batch** (:mod:`tlbench.backends.greedy`): greedy batches decode in our own
+  loop (the same argmax, positions and stop rules as ``generate``; tested equal) that drops rows which hit
+  EOS, a stop string or their last token once that pays for the copy; ``generate`` serves sampling and
+  models whose generation config adds logits processors.
 * **Reserved KV buffers** (:mod:`tlbench.backends.kv_buffer`): each ``generate`` call gets a cache that
   writes a step into buffers sized for prompt + ``max_new_tokens``, instead of transformers' per-step
   ``torch.cat`` of the whole cache (45% of a CPU decoding step before).
@@ -74,6 +78,8 @@ class HFBackend:
         self.kv_buffers = kv_buffers
         #: encode once a long prefix that several prompts of one call share (see ``_seed_shared``)
         self.share_prefixes = True
+        #: greedy batches take finished rows out (:mod:`tlbench.backends.greedy`) instead of ``generate``
+        self.drop_finished = True
         self.model = model
         self.tokenizer = tokenizer
         self.batch_size = batch_size
@@ -84,6 +90,9 @@ class HFBackend:
         self.pad_id: int = int(self.tokenizer.pad_token_id)
         self.eos_ids: frozenset[int] = frozenset(_eos_ids(model, tokenizer))
         self.max_context: int = int(getattr(model.config, "max_position_embeddings", 0) or 0)
+        from tlbench.backends.greedy import plain_greedy
+
+        self._plain_greedy = plain_greedy(model)
 
     @classmethod
     def from_pretrained(
@@ -303,6 +312,13 @@ class HFBackend:
         if not config.greedy:
             torch.manual_seed(config.seed)
         try:
+            if config.greedy and self.drop_finished and self._plain_greedy:
+                cache = gen_kwargs.get(_cache_kwarg(self.model))
+                if cache is None:
+                    cache = self._new_cache(reserve)
+                return self._decode(
+                    input_ids.to(device), mask.to(device), cache, width_c, batch, config, matches, truncated
+                )
             with torch.inference_mode():
                 out = self.model.generate(
                     input_ids=input_ids.to(device), attention_mask=mask.to(device), **gen_kwargs
@@ -329,6 +345,82 @@ class HFBackend:
             self._finish(row, len(ids), config, truncated[j])
             for j, (row, ids) in enumerate(zip(new, batch, strict=True))
         ]
+
+    def _decode(
+        self,
+        input_ids: Any,
+        mask: Any,
+        cache: Any,
+        width_c: int,
+        batch: list[list[int]],
+        config: GenConfig,
+        matches: list[tuple[int, int | None]],
+        truncated: list[int],
+    ) -> list[Generation]:
+        """Greedy decoding that takes finished rows out of the batch (:mod:`.greedy`); each finished row's
+        keys/values go into the prefix store as it leaves."""
+        import torch
+
+        from tlbench.backends.greedy import decode
+
+        store = self.prefix
+        broken: list[str] = []
+
+        def keep(r: int, b: int, new: list[int], kv_cache: Any, att: Any) -> None:
+            if store is None or broken:
+                return
+            try:
+                idx = att[b].nonzero().squeeze(1)
+                tokens = list(batch[r]) + list(new[:-1])
+                layers = kv_cache.layers
+                if len(tokens) != idx.numel() or int(layers[0].keys.shape[2]) != att.shape[1]:
+                    raise ValueError(
+                        f"cache holds {int(layers[0].keys.shape[2])} positions, mask {att.shape[1]}"
+                    )
+                kv = [
+                    (L.keys[b : b + 1].index_select(2, idx), L.values[b : b + 1].index_select(2, idx))
+                    for L in layers
+                ]
+                store.put(tokens, kv)
+            except Exception as exc:  # noqa: BLE001 - reuse is an optimisation, never a failure
+                broken.append(f"{type(exc).__name__}: {exc}")
+
+        stopped = self._stopped(config.stop) if config.stop else None
+        with torch.inference_mode():
+            new = decode(
+                self.model,
+                input_ids,
+                mask,
+                cache,
+                width_c,
+                max_new_tokens=config.max_new_tokens,
+                eos_ids=self.eos_ids,
+                pad_id=self.pad_id,
+                stopped=stopped,
+                on_finish=keep,
+                cache_kwarg=_cache_kwarg(self.model),
+            )
+        if broken:
+            self._disable_prefix(broken[0])
+        elif store is not None:
+            for key in {key for _, key in matches if key is not None}:
+                store.discard(key)  # the new entry of that row extends it
+        return [
+            self._finish(row, len(ids), config, truncated[j])
+            for j, (row, ids) in enumerate(zip(new, batch, strict=True))
+        ]
+
+    def _stopped(self, stop: Sequence[str]) -> Any:
+        """``f(new_ids)``: whether the decoded tail of a row's new tokens contains a stop string (the same
+        window as :func:`_stop_criteria`)."""
+        tok = self.tokenizer
+        window = max(len(tok(s, add_special_tokens=False)["input_ids"]) for s in stop) + 4
+
+        def stopped(new: Sequence[int]) -> bool:
+            tail = tok.decode(list(new[-window:]), skip_special_tokens=True)
+            return any(s in tail for s in stop)
+
+        return stopped
 
     def _disable_prefix(self, why: str) -> None:
         """Prefix reuse does not work with this model: say so once and generate without it."""

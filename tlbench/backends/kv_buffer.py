@@ -69,6 +69,16 @@ class BufferedLayer(DynamicLayer):
         self.values = vbuf[..., :end, :]
         return self.keys, self.values
 
+    def batch_select_indices(self, indices: torch.Tensor) -> None:
+        """Keep only the rows ``indices``, with the spare room (so the next write does not reallocate)."""
+        if self._kbuf is None or self._vbuf is None or self.keys is not self._handed:
+            super().batch_select_indices(indices)
+            return
+        self._kbuf = self._kbuf.index_select(0, indices.to(self._kbuf.device))
+        self._vbuf = self._vbuf.index_select(0, indices.to(self._vbuf.device))
+        self.keys = self._handed = self._kbuf[..., : self._filled, :]
+        self.values = self._vbuf[..., : self._filled, :]
+
     def _adopt(self, keys: torch.Tensor | None, values: torch.Tensor | None) -> None:
         """Continue from tensors put in ``keys``/``values`` by other code (or the empty initial ones)."""
         if keys is not None and values is not None and keys.numel():
