@@ -316,13 +316,18 @@ class HFBackend:
                 cache = gen_kwargs.get(_cache_kwarg(self.model))
                 if cache is None:
                     cache = self._new_cache(reserve)
-                return self._decode(
-                    input_ids.to(device), mask.to(device), cache, width_c, batch, config, matches, truncated
-                )
-            with torch.inference_mode():
-                out = self.model.generate(
-                    input_ids=input_ids.to(device), attention_mask=mask.to(device), **gen_kwargs
-                )
+                new = self._decode(input_ids.to(device), mask.to(device), cache, width_c, batch, config)
+            else:
+                with torch.inference_mode():
+                    out = self.model.generate(
+                        input_ids=input_ids.to(device), attention_mask=mask.to(device), **gen_kwargs
+                    )
+                new = (out.sequences if store is not None else out)[:, width:].tolist()
+                if store is not None:
+                    try:
+                        self._keep(store, out, mask, batch, new)
+                    except Exception as exc:  # noqa: BLE001 - reuse is an optimisation, never a failure
+                        self._disable_prefix(f"{type(exc).__name__}: {exc}")
         except Exception as exc:
             if width_c:
                 # a model whose cache cannot be assembled this way: turn reuse off, redo the batch without it
@@ -332,13 +337,7 @@ class HFBackend:
             else:
                 raise
             return self._generate_ids(original, config)
-        seqs = out.sequences if store is not None else out
-        new = seqs[:, width:].tolist()
         if store is not None:
-            try:
-                self._keep(store, out, mask, batch, new)
-            except Exception as exc:  # noqa: BLE001 - reuse is an optimisation, never a failure
-                self._disable_prefix(f"{type(exc).__name__}: {exc}")
             for key in {key for _, key in matches if key is not None}:
                 store.discard(key)  # the new entry of that row extends it
         return [
@@ -347,18 +346,10 @@ class HFBackend:
         ]
 
     def _decode(
-        self,
-        input_ids: Any,
-        mask: Any,
-        cache: Any,
-        width_c: int,
-        batch: list[list[int]],
-        config: GenConfig,
-        matches: list[tuple[int, int | None]],
-        truncated: list[int],
-    ) -> list[Generation]:
-        """Greedy decoding that takes finished rows out of the batch (:mod:`.greedy`); each finished row's
-        keys/values go into the prefix store as it leaves."""
+        self, input_ids: Any, mask: Any, cache: Any, width_c: int, batch: list[list[int]], config: GenConfig
+    ) -> list[list[int]]:
+        """New token ids of each row from the greedy loop that takes finished rows out of the batch
+        (:mod:`.greedy`); each finished row's keys/values go into the prefix store as it leaves."""
         import torch
 
         from tlbench.backends.greedy import decode
@@ -377,15 +368,10 @@ class HFBackend:
                     raise ValueError(
                         f"cache holds {int(layers[0].keys.shape[2])} positions, mask {att.shape[1]}"
                     )
-                kv = [
-                    (L.keys[b : b + 1].index_select(2, idx), L.values[b : b + 1].index_select(2, idx))
-                    for L in layers
-                ]
-                store.put(tokens, kv)
+                store.put(tokens, _row_kv(layers, b, idx))
             except Exception as exc:  # noqa: BLE001 - reuse is an optimisation, never a failure
                 broken.append(f"{type(exc).__name__}: {exc}")
 
-        stopped = self._stopped(config.stop) if config.stop else None
         with torch.inference_mode():
             new = decode(
                 self.model,
@@ -396,19 +382,13 @@ class HFBackend:
                 max_new_tokens=config.max_new_tokens,
                 eos_ids=self.eos_ids,
                 pad_id=self.pad_id,
-                stopped=stopped,
+                stopped=self._stopped(config.stop) if config.stop else None,
                 on_finish=keep,
                 cache_kwarg=_cache_kwarg(self.model),
             )
         if broken:
             self._disable_prefix(broken[0])
-        elif store is not None:
-            for key in {key for _, key in matches if key is not None}:
-                store.discard(key)  # the new entry of that row extends it
-        return [
-            self._finish(row, len(ids), config, truncated[j])
-            for j, (row, ids) in enumerate(zip(new, batch, strict=True))
-        ]
+        return new
 
     def _stopped(self, stop: Sequence[str]) -> Any:
         """``f(new_ids)``: whether the decoded tail of a row's new tokens contains a stop string (the same
@@ -499,11 +479,7 @@ class HFBackend:
             tokens = list(ids) + row[: max(0, int(idx.numel()) - len(ids))]
             if len(tokens) != idx.numel():
                 raise ValueError(f"cache holds {length} positions, expected {len(ids) + steps - 1}")
-            kv = [
-                (L.keys[j : j + 1].index_select(2, idx), L.values[j : j + 1].index_select(2, idx))
-                for L in layers
-            ]
-            store.put(tokens, kv)
+            store.put(tokens, _row_kv(layers, j, idx))
 
     def _gen_kwargs(self, config: GenConfig) -> dict[str, Any]:
         kw: dict[str, Any] = {
@@ -560,6 +536,14 @@ class HFBackend:
             else:
                 lo = mid + 1
         return ids[:hi]
+
+
+def _row_kv(layers: Any, row: int, positions: Any) -> KV:
+    """Row ``row``'s keys/values at ``positions`` (a 1-D index), one ``[1, heads, n, dim]`` pair per layer."""
+    return [
+        (L.keys[row : row + 1].index_select(2, positions), L.values[row : row + 1].index_select(2, positions))
+        for L in layers
+    ]
 
 
 def _takes(model: Any, name: str) -> bool:

@@ -19,6 +19,7 @@ backend encodes each once and the prompts continue it.
 
 from __future__ import annotations
 
+import os
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -116,12 +117,8 @@ class PrefixKVStore:
 
 
 def _lcp(a: Sequence[int], b: Sequence[int]) -> int:
-    n = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        n += 1
-    return n
+    """Length of the common prefix of two token lists."""
+    return len(os.path.commonprefix([list(a), list(b)]))
 
 
 def shared_prefixes(rows: Sequence[Sequence[int]], min_tokens: int) -> list[tuple[list[int], int]]:
