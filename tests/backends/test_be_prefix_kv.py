@@ -209,3 +209,65 @@ def test_a_model_whose_cache_cannot_be_read_skips_the_shared_pass(
     got = reuse.generate(prompts, GenConfig(max_new_tokens=6))
     assert all(g.ok for g in got) and reuse.prefix is not None and reuse.prefix.hits == 0
     assert not reuse.share_prefixes  # said once, not retried at every call
+
+
+def test_an_entry_that_a_later_batch_continues_outlives_a_batch_that_used_part_of_it(
+    tiny_backend: HFBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two rows that share only the start of a stored entry run first; two rows that continue all of it
+    run in the next batch. The first batch used to discard the entry, so the second re-encoded most of it
+    (seen in a ToolEyes wave: rows that had matched 1,789 tokens matched 335)."""
+    reuse = _like(tiny_backend, 64, batch_size=2)
+    plain = _like(tiny_backend, 0)
+    cfg = GenConfig(max_new_tokens=6)
+    docs = LONG * 3
+    reuse.generate([docs + "first question"], cfg)  # stores docs + question + output
+    store = reuse.prefix
+    assert store is not None and len(store) == 1
+    full = len(reuse.encode(docs)) - 2
+    part = [LONG + w * 70 for w in ("zebra ", "yak ")]  # only LONG in common with the entry
+    cont = [docs + q for q in ("Rome?", "Oslo?")]
+    prompts = part + cont
+    assert min(len(reuse.encode(p)) for p in part) > max(len(reuse.encode(p)) for p in cont)
+    used: list[list[int]] = []
+    real = reuse._generate_ids
+
+    def spy(batch: list[list[int]], config: GenConfig) -> object:
+        used.append(sorted(store.match(ids)[0] for ids in batch))
+        return real(batch, config)
+
+    monkeypatch.setattr(reuse, "_generate_ids", spy)
+    got = reuse.generate(prompts, cfg)
+    assert len(used) == 2 and max(used[0]) < full <= min(used[1])
+    assert [g.token_ids for g in got] == [g.token_ids for g in plain.generate(prompts, cfg)]
+    assert not reuse._pinned  # nothing stays pinned after the call
+
+
+def test_continuing_rows_batch_by_the_tokens_they_still_encode(
+    tiny_backend: HFBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows whose prompt lengths interleave with their new segments' lengths: batched longest-first by
+    prompt, each batch would pad a short segment to a long one; batched by new tokens, none does."""
+    reuse = _like(tiny_backend, 64, batch_size=2)
+    plain = _like(tiny_backend, 0)
+    cfg = GenConfig(max_new_tokens=6)
+    # round 1: histories of 6, 3, 4 and 1 x LONG
+    first = [LONG * 6 + "A?", LONG * 3 + "B?", LONG * 4 + "C?", LONG + "D?"]
+    gens = reuse.generate(first, cfg)
+    # round 2: long new segments for B and D, short ones for A and C
+    tails = [" ok", " Observation: " + LONG * 2, " ok", " Observation: " + LONG * 2]
+    second = [p + g.text + t for p, g, t in zip(first, gens, tails, strict=True)]
+    lens = [len(reuse.encode(p)) for p in second]
+    assert lens[0] > lens[1] > lens[2] > lens[3]  # longest-first would pair A with B, C with D
+    todo: list[list[int]] = []
+    real = reuse._generate_ids
+
+    def spy(batch: list[list[int]], config: GenConfig) -> object:
+        assert reuse.prefix is not None
+        todo.append(sorted(len(ids) - reuse.prefix.match(ids)[0] for ids in batch))
+        return real(batch, config)
+
+    monkeypatch.setattr(reuse, "_generate_ids", spy)
+    again = reuse.generate(second, cfg)
+    assert len(todo) == 2 and min(todo[0]) > max(todo[1])  # B with D first, then A with C
+    assert [g.token_ids for g in again] == [g.token_ids for g in plain.generate(second, cfg)]

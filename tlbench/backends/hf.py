@@ -80,6 +80,9 @@ class HFBackend:
         self.share_prefixes = True
         #: greedy batches take finished rows out (:mod:`tlbench.backends.greedy`) instead of ``generate``
         self.drop_finished = True
+        #: prefix-store entries that rows of the current call's later batches continue: kept after a batch
+        #: that also continued them (a batch otherwise discards the entries its rows extended)
+        self._pinned: frozenset[int] = frozenset()
         self.model = model
         self.tokenizer = tokenizer
         self.batch_size = batch_size
@@ -171,24 +174,34 @@ class HFBackend:
         if self.prefix is not None and len(self.prefix):
             # rows that continue a stored prefix batch together: a row without one would make every row
             # of its batch pad its new segment to a whole prompt; their cost is the part still to encode
-            reused = [self.prefix.match(ids)[0] for _, ids in encoded]
-            reuse = [e for e, n in zip(encoded, reused, strict=True) if n]
-            todo = [len(ids) - n for (_, ids), n in zip(encoded, reused, strict=True) if n]
-            rest = [e for e, n in zip(encoded, reused, strict=True) if not n]
-            batches = self._batches(reuse, todo) + self._batches(rest)
+            # (sorted by that cost, so that a batch's rows pad their new segments to similar widths)
+            found = [self.prefix.match(ids) for _, ids in encoded]
+            keys = {i: key for (i, _), (_, key) in zip(encoded, found, strict=True)}
+            cont = sorted(
+                ((len(e[1]) - n, e) for e, (n, _) in zip(encoded, found, strict=True) if n),
+                key=lambda c: -c[0],
+            )
+            rest = [e for e, (n, _) in zip(encoded, found, strict=True) if not n]
+            batches = self._batches([e for _, e in cont], [t for t, _ in cont]) + self._batches(rest)
         else:
-            batches = self._batches(encoded)
-        for batch in batches:
-            try:
-                results = self._generate_ids([ids for _, ids in batch], config)
-            except Exception as exc:
-                if len(batch) == 1:
-                    results = [Generation.failed(f"generation failed: {type(exc).__name__}: {exc}")]
-                else:
-                    log.warning("batch of %d failed (%s); retrying item by item", len(batch), exc)
-                    results = [self._generate_one(ids, config) for _, ids in batch]
-            for (i, _), g in zip(batch, results, strict=True):
-                out[i] = g
+            keys, batches = {}, self._batches(encoded)
+        try:
+            for b, batch in enumerate(batches):
+                # entries that rows of later batches continue (a shared prefix) outlive this batch
+                self._pinned = frozenset(keys.get(i) for rows in batches[b + 1 :] for i, _ in rows) - {None}
+                try:
+                    results = self._generate_ids([ids for _, ids in batch], config)
+                except Exception as exc:
+                    if len(batch) == 1:
+                        results = [Generation.failed(f"generation failed: {type(exc).__name__}: {exc}")]
+                    else:
+                        log.warning("batch of %d failed (%s); retrying item by item", len(batch), exc)
+                        self._pinned |= {key for i, _ in batch if (key := keys.get(i)) is not None}
+                        results = [self._generate_one(ids, config) for _, ids in batch]
+                for (i, _), g in zip(batch, results, strict=True):
+                    out[i] = g
+        finally:
+            self._pinned = frozenset()
         return [g if g is not None else Generation.failed("not generated") for g in out]
 
     def _seed_shared(self, rows: list[list[int]], config: GenConfig) -> None:
@@ -240,7 +253,7 @@ class HFBackend:
     def _batches(
         self, encoded: list[tuple[int, list[int]]], todo: Sequence[int] | None = None
     ) -> list[list[tuple[int, list[int]]]]:
-        """Consecutive groups of the longest-first list: at most ``batch_size`` rows, and (when
+        """Consecutive groups of ``encoded`` (sorted by cost, largest first): at most ``batch_size`` rows, and (when
         ``max_batch_tokens`` is set) rows x longest row cost <= ``max_batch_tokens`` (always >= 1 row).
         A row's cost is its prompt length, or ``todo[k]``, the tokens left to encode after a reused prefix.
 
@@ -338,7 +351,7 @@ class HFBackend:
                 raise
             return self._generate_ids(original, config)
         if store is not None:
-            for key in {key for _, key in matches if key is not None}:
+            for key in {key for _, key in matches if key is not None} - self._pinned:
                 store.discard(key)  # the new entry of that row extends it
         return [
             self._finish(row, len(ids), config, truncated[j])

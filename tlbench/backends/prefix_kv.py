@@ -68,15 +68,18 @@ class PrefixKVStore:
         if limit < self.min_tokens or not self._entries:
             return 0, None
         query = torch.tensor(ids[:limit], dtype=torch.long)
-        best, best_key = 0, None
+        best, best_key, best_len = 0, None, 0
         for key, entry in self._entries.items():
-            m = min(limit, int(entry.ids.shape[0]))
-            if m <= best:
+            size = int(entry.ids.shape[0])
+            m = min(limit, size)
+            if m < best:
                 continue
             diff = (entry.ids[:m] != query[:m]).nonzero()
             n = m if diff.numel() == 0 else int(diff[0, 0])
-            if n > best:
-                best, best_key = n, key
+            # on a tie, the shortest entry: the one this prompt most likely extends (its own previous
+            # round, when retokenizing the boundary cost a token); the longer one may serve another row
+            if n > best or (n == best and best_key is not None and size < best_len):
+                best, best_key, best_len = n, key, size
         if best < self.min_tokens or best_key is None:
             return 0, None
         self._entries.move_to_end(best_key)
