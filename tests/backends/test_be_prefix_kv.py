@@ -240,7 +240,6 @@ def test_an_entry_that_a_later_batch_continues_outlives_a_batch_that_used_part_o
     got = reuse.generate(prompts, cfg)
     assert len(used) == 2 and max(used[0]) < full <= min(used[1])
     assert [g.token_ids for g in got] == [g.token_ids for g in plain.generate(prompts, cfg)]
-    assert not reuse._pinned  # nothing stays pinned after the call
 
 
 def test_continuing_rows_batch_by_the_tokens_they_still_encode(
@@ -271,3 +270,40 @@ def test_continuing_rows_batch_by_the_tokens_they_still_encode(
     again = reuse.generate(second, cfg)
     assert len(todo) == 2 and min(todo[0]) > max(todo[1])  # B with D first, then A with C
     assert [g.token_ids for g in again] == [g.token_ids for g in plain.generate(second, cfg)]
+
+
+def test_an_entry_is_retired_only_by_a_row_that_continued_its_prompt() -> None:
+    from tlbench.backends.prefix_kv import RETIRE_SLACK
+
+    store = PrefixKVStore(1 << 20, min_tokens=4)
+    key = store.put(list(range(100)), _kv(100), prompt=80)  # 80 prompt tokens, 20 of output
+    assert key is not None
+    store.retire(key, 40)  # a row that shared the first 40 tokens: the entry is someone else's history
+    assert len(store) == 1
+    store.retire(key, 80 - RETIRE_SLACK)  # its own next round (a retokenized boundary costs a few)
+    assert len(store) == 0
+    store.retire(key, 100)  # unknown keys are ignored
+    shared = store.put(list(range(50)), _kv(50))  # a shared prefix: all prompt
+    assert shared is not None
+    store.retire(shared, 50 - RETIRE_SLACK - 1)
+    assert len(store) == 1
+    store.retire(shared, 49)
+    assert len(store) == 0
+
+
+def test_a_new_entry_survives_a_later_batch_that_shares_only_its_start(
+    tiny_backend: HFBackend,
+) -> None:
+    """One call, one row per batch: a long episode's row first, then two rows sharing only its first
+    LONG. Those rows used to discard the long row's new entry, so its next round re-encoded its whole
+    history (seen in a ToolEyes wave: the 5,500-token episode matched 341 tokens at its next round)."""
+    reuse = _like(tiny_backend, 64, batch_size=1)
+    cfg = GenConfig(max_new_tokens=6)
+    long_row = LONG * 5 + "x"
+    prompts = [long_row, LONG + "zebra " * 20, LONG + "yak " * 20]
+    got = reuse.generate(prompts, cfg)
+    store = reuse.prefix
+    assert store is not None
+    follow = long_row + got[0].text + " Observation: ok"
+    n, _ = store.match(reuse.encode(follow))
+    assert n >= len(reuse.encode(long_row))  # its own entry: the prompt and (nearly all) its output

@@ -80,9 +80,6 @@ class HFBackend:
         self.share_prefixes = True
         #: greedy batches take finished rows out (:mod:`tlbench.backends.greedy`) instead of ``generate``
         self.drop_finished = True
-        #: prefix-store entries that rows of the current call's later batches continue: kept after a batch
-        #: that also continued them (a batch otherwise discards the entries its rows extended)
-        self._pinned: frozenset[int] = frozenset()
         self.model = model
         self.tokenizer = tokenizer
         self.batch_size = batch_size
@@ -176,7 +173,6 @@ class HFBackend:
             # of its batch pad its new segment to a whole prompt; their cost is the part still to encode
             # (sorted by that cost, so that a batch's rows pad their new segments to similar widths)
             found = [self.prefix.match(ids) for _, ids in encoded]
-            keys = {i: key for (i, _), (_, key) in zip(encoded, found, strict=True)}
             cont = sorted(
                 ((len(e[1]) - n, e) for e, (n, _) in zip(encoded, found, strict=True) if n),
                 key=lambda c: -c[0],
@@ -184,24 +180,18 @@ class HFBackend:
             rest = [e for e, (n, _) in zip(encoded, found, strict=True) if not n]
             batches = self._batches([e for _, e in cont], [t for t, _ in cont]) + self._batches(rest)
         else:
-            keys, batches = {}, self._batches(encoded)
-        try:
-            for b, batch in enumerate(batches):
-                # entries that rows of later batches continue (a shared prefix) outlive this batch
-                self._pinned = frozenset(keys.get(i) for rows in batches[b + 1 :] for i, _ in rows) - {None}
-                try:
-                    results = self._generate_ids([ids for _, ids in batch], config)
-                except Exception as exc:
-                    if len(batch) == 1:
-                        results = [Generation.failed(f"generation failed: {type(exc).__name__}: {exc}")]
-                    else:
-                        log.warning("batch of %d failed (%s); retrying item by item", len(batch), exc)
-                        self._pinned |= {key for i, _ in batch if (key := keys.get(i)) is not None}
-                        results = [self._generate_one(ids, config) for _, ids in batch]
-                for (i, _), g in zip(batch, results, strict=True):
-                    out[i] = g
-        finally:
-            self._pinned = frozenset()
+            batches = self._batches(encoded)
+        for batch in batches:
+            try:
+                results = self._generate_ids([ids for _, ids in batch], config)
+            except Exception as exc:
+                if len(batch) == 1:
+                    results = [Generation.failed(f"generation failed: {type(exc).__name__}: {exc}")]
+                else:
+                    log.warning("batch of %d failed (%s); retrying item by item", len(batch), exc)
+                    results = [self._generate_one(ids, config) for _, ids in batch]
+            for (i, _), g in zip(batch, results, strict=True):
+                out[i] = g
         return [g if g is not None else Generation.failed("not generated") for g in out]
 
     def _seed_shared(self, rows: list[list[int]], config: GenConfig) -> None:
@@ -351,8 +341,9 @@ class HFBackend:
                 raise
             return self._generate_ids(original, config)
         if store is not None:
-            for key in {key for _, key in matches if key is not None} - self._pinned:
-                store.discard(key)  # the new entry of that row extends it
+            for n, key in matches:
+                if key is not None:
+                    store.retire(key, n)  # gone only if that row's new entry covers it
         return [
             self._finish(row, len(ids), config, truncated[j])
             for j, (row, ids) in enumerate(zip(new, batch, strict=True))
@@ -381,7 +372,7 @@ class HFBackend:
                     raise ValueError(
                         f"cache holds {int(layers[0].keys.shape[2])} positions, mask {att.shape[1]}"
                     )
-                store.put(tokens, _row_kv(layers, b, idx))
+                store.put(tokens, _row_kv(layers, b, idx), prompt=len(batch[r]))
             except Exception as exc:  # noqa: BLE001 - reuse is an optimisation, never a failure
                 broken.append(f"{type(exc).__name__}: {exc}")
 
@@ -492,7 +483,7 @@ class HFBackend:
             tokens = list(ids) + row[: max(0, int(idx.numel()) - len(ids))]
             if len(tokens) != idx.numel():
                 raise ValueError(f"cache holds {length} positions, expected {len(ids) + steps - 1}")
-            store.put(tokens, _row_kv(layers, j, idx))
+            store.put(tokens, _row_kv(layers, j, idx), prompt=len(ids))
 
     def _gen_kwargs(self, config: GenConfig) -> dict[str, Any]:
         kw: dict[str, Any] = {

@@ -10,7 +10,7 @@ The store keeps, per finished row, the token ids it has keys/values for and thos
 the longest common token prefix of a new prompt with any stored row; the keys/values of that prefix are
 exact for the new prompt because a causal model's state at position t depends on tokens <= t only.
 Entries are evicted least recently used first, under a byte budget; an entry that a newer generation
-extended is dropped by the caller (:meth:`discard`), so an episode holds one entry at a time.
+extended is dropped by the caller (:meth:`retire`), so an episode holds one entry at a time.
 
 :func:`shared_prefixes` finds the prefixes that several new prompts of one call share (ToolEyes items of
 one tool category: the same tool documentation, 67% of all first-round prompt tokens), so that the
@@ -25,7 +25,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["PrefixKVStore", "KV", "shared_prefixes"]
+__all__ = ["KV", "RETIRE_SLACK", "PrefixKVStore", "shared_prefixes"]
+
+#: Tokens of an entry's prompt that a row may leave unused and still retire it (:meth:`PrefixKVStore.retire`).
+RETIRE_SLACK = 4
 
 #: Keys/values of one row: ``(key, value)`` per layer, each ``[1, kv_heads, n_tokens, head_dim]``.
 KV = list[tuple[Any, Any]]
@@ -36,6 +39,7 @@ class _Entry:
     ids: Any  # 1-D long tensor (CPU) of the tokens the keys/values cover
     kv: KV
     nbytes: int
+    prompt: int  # how many of those tokens were the prompt (the rest: the model's output)
 
 
 class PrefixKVStore:
@@ -92,8 +96,9 @@ class PrefixKVStore:
         self.reused_tokens += n
         return [(k[:, :, :n], v[:, :, :n]) for k, v in entry.kv]
 
-    def put(self, ids: Sequence[int], kv: KV) -> int | None:
-        """Store a row; returns its key, or None when it alone exceeds the budget (or is too short)."""
+    def put(self, ids: Sequence[int], kv: KV, prompt: int | None = None) -> int | None:
+        """Store a row; returns its key, or None when it alone exceeds the budget (or is too short).
+        ``prompt``: how many of ``ids`` were the prompt (default: all of them)."""
         import torch
 
         nbytes = sum(k.element_size() * k.numel() + v.element_size() * v.numel() for k, v in kv)
@@ -104,9 +109,24 @@ class PrefixKVStore:
             self.nbytes -= old.nbytes
         key = self._next
         self._next += 1
-        self._entries[key] = _Entry(torch.tensor(list(ids), dtype=torch.long), kv, nbytes)
+        size = len(ids) if prompt is None else min(prompt, len(ids))
+        self._entries[key] = _Entry(torch.tensor(list(ids), dtype=torch.long), kv, nbytes, size)
         self.nbytes += nbytes
         return key
+
+    def retire(self, key: int, used: int) -> None:
+        """Drop entry ``key`` once a row has continued (nearly) all of its prompt: that row's next
+        round, or a row of the same prompt, whose new entry then holds what this one does.
+
+        Why not every entry a row used: a row that shares only the start of an entry (the system prompt,
+        a tool category's documentation) continues someone else's history; dropping it made that row
+        re-encode thousands of tokens at its next round. ``RETIRE_SLACK``: the prompt's last tokens may
+        merge with the output when the next round's prompt is tokenized, and the output itself may
+        tokenize differently there.
+        """
+        entry = self._entries.get(key)
+        if entry is not None and used >= entry.prompt - RETIRE_SLACK:
+            self.discard(key)
 
     def discard(self, key: int) -> None:
         """Drop an entry (a newer one extends it); unknown keys are ignored."""
