@@ -242,34 +242,36 @@ def test_an_entry_that_a_later_batch_continues_outlives_a_batch_that_used_part_o
     assert [g.token_ids for g in got] == [g.token_ids for g in plain.generate(prompts, cfg)]
 
 
-def test_continuing_rows_batch_by_the_tokens_they_still_encode(
-    tiny_backend: HFBackend, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Rows whose prompt lengths interleave with their new segments' lengths: batched longest-first by
-    prompt, each batch would pad a short segment to a long one; batched by new tokens, none does."""
-    reuse = _like(tiny_backend, 64, batch_size=2)
+def test_continuing_rows_split_where_a_long_history_would_widen_every_row(tiny_backend: HFBackend) -> None:
+    """The split minimises the key/value positions decoding reads (a step's fixed cost, the weights,
+    counted in the same units), within the row and token caps."""
+    backend = _like(tiny_backend, 64, batch_size=16)
+    rows = [(k, [0] * n) for k, n in enumerate([6000, 2500, 2400, 2300, 2200, 2000])]
+    todo = [100] * 6
+    backend.step_positions = 1000.0  # one more step costs less than 5 x 3,500 positions: split
+    assert [[k for k, _ in b] for b in backend._split(rows, todo)] == [[0], [1, 2, 3, 4, 5]]
+    backend.step_positions = 50_000.0  # a step costs more than the positions saved: one batch
+    assert [[k for k, _ in b] for b in backend._split(rows, todo)] == [[0, 1, 2, 3, 4, 5]]
+    backend.step_positions = 1.0  # nearly free steps: still capped by the tokens left to encode
+    backend.max_batch_tokens = 250
+    assert all(len(b) <= 2 for b in backend._split(rows, todo))
+    backend.max_batch_tokens = None
+    backend.step_positions = None  # unknown cost: the greedy groups
+    assert len(backend._split(rows, todo)) == 1
+    from tlbench.backends.hf import _step_positions
+
+    assert _step_positions(tiny_backend.model) == pytest.approx(
+        sum(p.numel() for p in tiny_backend.model.parameters()) / (2 * 2 * 1 * 64)
+    )
+
+
+def test_split_rows_generate_what_plain_generation_does(tiny_backend: HFBackend) -> None:
+    reuse = _like(tiny_backend, 64, batch_size=4)
     plain = _like(tiny_backend, 0)
-    cfg = GenConfig(max_new_tokens=6)
-    # round 1: histories of 6, 3, 4 and 1 x LONG
-    first = [LONG * 6 + "A?", LONG * 3 + "B?", LONG * 4 + "C?", LONG + "D?"]
-    gens = reuse.generate(first, cfg)
-    # round 2: long new segments for B and D, short ones for A and C
-    tails = [" ok", " Observation: " + LONG * 2, " ok", " Observation: " + LONG * 2]
-    second = [p + g.text + t for p, g, t in zip(first, gens, tails, strict=True)]
-    lens = [len(reuse.encode(p)) for p in second]
-    assert lens[0] > lens[1] > lens[2] > lens[3]  # longest-first would pair A with B, C with D
-    todo: list[list[int]] = []
-    real = reuse._generate_ids
-
-    def spy(batch: list[list[int]], config: GenConfig) -> object:
-        assert reuse.prefix is not None
-        todo.append(sorted(len(ids) - reuse.prefix.match(ids)[0] for ids in batch))
-        return real(batch, config)
-
-    monkeypatch.setattr(reuse, "_generate_ids", spy)
-    again = reuse.generate(second, cfg)
-    assert len(todo) == 2 and min(todo[0]) > max(todo[1])  # B with D first, then A with C
-    assert [g.token_ids for g in again] == [g.token_ids for g in plain.generate(second, cfg)]
+    reuse.step_positions = 10.0  # split at every opportunity
+    prompts = [LONG * 6 + "A?", LONG + "B?", LONG + "C?", LONG * 2 + "D?"]
+    assert _rounds(reuse, prompts, 3) == _rounds(plain, prompts, 3)
+    assert reuse.prefix is not None and reuse.prefix.hits >= 8
 
 
 def test_an_entry_is_retired_only_by_a_row_that_continued_its_prompt() -> None:

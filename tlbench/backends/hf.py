@@ -93,6 +93,8 @@ class HFBackend:
         from tlbench.backends.greedy import plain_greedy
 
         self._plain_greedy = plain_greedy(model)
+        #: a decoding step's fixed cost (reading the weights) in key/value positions read (see ``_split``)
+        self.step_positions: float | None = _step_positions(model)
 
     @classmethod
     def from_pretrained(
@@ -171,14 +173,11 @@ class HFBackend:
         if self.prefix is not None and len(self.prefix):
             # rows that continue a stored prefix batch together: a row without one would make every row
             # of its batch pad its new segment to a whole prompt; their cost is the part still to encode
-            # (sorted by that cost, so that a batch's rows pad their new segments to similar widths)
-            found = [self.prefix.match(ids) for _, ids in encoded]
-            cont = sorted(
-                ((len(e[1]) - n, e) for e, (n, _) in zip(encoded, found, strict=True) if n),
-                key=lambda c: -c[0],
-            )
-            rest = [e for e, (n, _) in zip(encoded, found, strict=True) if not n]
-            batches = self._batches([e for _, e in cont], [t for t, _ in cont]) + self._batches(rest)
+            found = [self.prefix.match(ids)[0] for _, ids in encoded]
+            cont = [e for e, n in zip(encoded, found, strict=True) if n]
+            todo = [len(ids) - n for (_, ids), n in zip(encoded, found, strict=True) if n]
+            rest = [e for e, n in zip(encoded, found, strict=True) if not n]
+            batches = self._split(cont, todo) + self._batches(rest)
         else:
             batches = self._batches(encoded)
         for batch in batches:
@@ -243,7 +242,7 @@ class HFBackend:
     def _batches(
         self, encoded: list[tuple[int, list[int]]], todo: Sequence[int] | None = None
     ) -> list[list[tuple[int, list[int]]]]:
-        """Consecutive groups of ``encoded`` (sorted by cost, largest first): at most ``batch_size`` rows, and (when
+        """Consecutive groups of the longest-first list: at most ``batch_size`` rows, and (when
         ``max_batch_tokens`` is set) rows x longest row cost <= ``max_batch_tokens`` (always >= 1 row).
         A row's cost is its prompt length, or ``todo[k]``, the tokens left to encode after a reused prefix.
 
@@ -267,6 +266,43 @@ class HFBackend:
             else:
                 groups.append([item])
                 widest = cost
+        return groups
+
+    def _split(
+        self, encoded: list[tuple[int, list[int]]], todo: Sequence[int]
+    ) -> list[list[tuple[int, list[int]]]]:
+        """Batches of rows that continue stored prefixes (longest first): the consecutive groups that
+        read the fewest key/value positions while decoding, within ``batch_size`` and (on the tokens
+        each row still encodes) ``max_batch_tokens``.
+
+        Why: every row of a batch attends over the batch's widest history at every step, so one
+        6,000-token episode in a wave of 2,000-token ones made 15 rows read 3x the keys/values they
+        need (a late ToolEyes round: ~100 s; split, ~60 s). A step's fixed cost is reading the weights,
+        ``step_positions`` in the same units, so a split pays when the positions it saves exceed one
+        more step. Unknown cost (a model without the usual config fields): the greedy groups.
+        """
+        fixed = self.step_positions
+        if fixed is None or len(encoded) < 2:
+            return self._batches(encoded, todo)
+        lengths = [len(ids) for _, ids in encoded]  # longest first: a group's widest row is its first
+        n = len(encoded)
+        cost = [0.0] * (n + 1)
+        cut = [n] * (n + 1)
+        for i in range(n - 1, -1, -1):
+            cost[i] = float("inf")
+            widest = 0
+            for j in range(i + 1, min(n, i + self.batch_size) + 1):
+                widest = max(widest, todo[j - 1])
+                cap = self.max_batch_tokens
+                if j > i + 1 and cap is not None and (j - i) * max(widest, 1) > cap:
+                    break
+                c = fixed + (j - i) * lengths[i] + cost[j]
+                if c <= cost[i]:  # on a tie, the larger group: fewer batches
+                    cost[i], cut[i] = c, j
+        groups, i = [], 0
+        while i < n:
+            groups.append(encoded[i : cut[i]])
+            i = cut[i]
         return groups
 
     def _generate_one(self, ids: list[int], config: GenConfig) -> Generation:
@@ -548,6 +584,23 @@ def _row_kv(layers: Any, row: int, positions: Any) -> KV:
         (L.keys[row : row + 1].index_select(2, positions), L.values[row : row + 1].index_select(2, positions))
         for L in layers
     ]
+
+
+def _step_positions(model: Any) -> float | None:
+    """How many key/value positions of one row cost as much to read as the weights: a decoding step
+    reads all the weights and, per row, its keys/values (``2 x layers x kv_heads x head_dim`` values per
+    position). None when the config lacks the fields."""
+    cfg = getattr(model, "config", None)
+    try:
+        layers = int(cfg.num_hidden_layers)
+        heads = int(cfg.num_attention_heads)
+        kv_heads = int(getattr(cfg, "num_key_value_heads", None) or heads)
+        head_dim = int(getattr(cfg, "head_dim", None) or cfg.hidden_size // heads)
+        params = sum(int(p.numel()) for p in model.parameters())
+    except (AttributeError, TypeError, ValueError, ZeroDivisionError):
+        return None
+    per_position = 2 * layers * kv_heads * head_dim
+    return params / per_position if per_position > 0 and params > 0 else None
 
 
 def _takes(model: Any, name: str) -> bool:
