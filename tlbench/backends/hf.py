@@ -285,15 +285,14 @@ class HFBackend:
         if fixed is None or len(encoded) < 2:
             return self._batches(encoded, todo)
         lengths = [len(ids) for _, ids in encoded]  # longest first: a group's widest row is its first
-        n = len(encoded)
-        cost = [0.0] * (n + 1)
+        n, cap = len(encoded), self.max_batch_tokens
+        cost = [0.0] * (n + 1)  # cost[i]: the best split of rows i..n-1, cut[i]: where its first group ends
         cut = [n] * (n + 1)
         for i in range(n - 1, -1, -1):
             cost[i] = float("inf")
             widest = 0
             for j in range(i + 1, min(n, i + self.batch_size) + 1):
                 widest = max(widest, todo[j - 1])
-                cap = self.max_batch_tokens
                 if j > i + 1 and cap is not None and (j - i) * max(widest, 1) > cap:
                     break
                 c = fixed + (j - i) * lengths[i] + cost[j]
