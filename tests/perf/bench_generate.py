@@ -37,6 +37,16 @@ def tiny_model_dir(out: Path, max_positions: int = 512) -> Path:
     return mod.build_tiny_llama(out, mod.build_tokenizer(), max_positions=max_positions, spread=None)
 
 
+def model_path(spec: str | None, tmp: Path, max_positions: int = 512) -> Path:
+    """The ``--model`` of a perf script: a resolved HF folder / GGUF / built-in name, or (None) the tiny
+    random Llama built under ``tmp``."""
+    if spec:
+        from tlbench.models import resolve_model
+
+        return Path(resolve_model(spec).path)
+    return tiny_model_dir(tmp, max_positions=max_positions)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument(
@@ -56,12 +66,7 @@ def main() -> int:
 
     tmp = tempfile.TemporaryDirectory()
     t0 = time.perf_counter()
-    if args.model:
-        from tlbench.models import resolve_model
-
-        path = resolve_model(args.model).path
-    else:
-        path = tiny_model_dir(Path(tmp.name))
+    path = model_path(args.model, Path(tmp.name))
     backend = HFBackend.from_pretrained(path, dtype=args.dtype, device="cpu", batch_size=args.batch)
     load_s = time.perf_counter() - t0
     model, tok = backend.model, backend.tokenizer

@@ -25,7 +25,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_generate import tiny_model_dir  # noqa: E402 - after the path set-up
+from bench_generate import model_path  # noqa: E402 - after the path set-up
 
 
 def main() -> int:
@@ -44,12 +44,7 @@ def main() -> int:
     from tlbench.runner import RunConfig, run
 
     tmp = tempfile.TemporaryDirectory()
-    if args.model:
-        from tlbench.models import resolve_model
-
-        path = resolve_model(args.model).path
-    else:
-        path = tiny_model_dir(Path(tmp.name) / "tiny", max_positions=8192)
+    path = model_path(args.model, Path(tmp.name) / "tiny", max_positions=8192)
     backend = HFBackend.from_pretrained(path, dtype=args.dtype, device="cpu", batch_size=args.batch)
     store = backend.prefix
     sides: dict[str, dict[str, object]] = {}
