@@ -433,7 +433,7 @@ class HFBackend:
         """``f(new_ids)``: whether the decoded tail of a row's new tokens contains a stop string (the same
         window as :func:`_stop_criteria`)."""
         tok = self.tokenizer
-        window = max(len(tok(s, add_special_tokens=False)["input_ids"]) for s in stop) + 4
+        window = _stop_window(tok, stop)
 
         def stopped(new: Sequence[int]) -> bool:
             tail = tok.decode(list(new[-window:]), skip_special_tokens=True)
@@ -614,6 +614,12 @@ def _cache_kwarg(model: Any) -> str:
     return "cache" if _takes(model, "cache") else "past_key_values"
 
 
+def _stop_window(tokenizer: Any, stop: Sequence[str]) -> int:
+    """How many of a row's last new tokens to decode when looking for a stop string: the longest stop
+    string's tokens and a margin for a string that starts inside a merged token."""
+    return max(len(tokenizer(s, add_special_tokens=False)["input_ids"]) for s in stop) + 4
+
+
 def _stop_criteria(tokenizer: Any, stop: Sequence[str]) -> Any:
     """A ``StoppingCriteriaList`` that ends each row once its decoded tail contains a stop string.
 
@@ -625,7 +631,7 @@ def _stop_criteria(tokenizer: Any, stop: Sequence[str]) -> Any:
     import torch
     from transformers import StoppingCriteria, StoppingCriteriaList
 
-    window = max(len(tokenizer(s, add_special_tokens=False)["input_ids"]) for s in stop) + 4
+    window = _stop_window(tokenizer, stop)
 
     class _StopOnText(StoppingCriteria):
         def __init__(self) -> None:
