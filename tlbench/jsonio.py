@@ -1,0 +1,101 @@
+"""The one way tlbench writes JSON: strict, UTF-8 where it can be, and unable to fail on any ``str``.
+
+Why a helper: model output is untrusted text. A model cut off inside an emoji pair leaves a lone surrogate
+(``"\\ud800"``) in a Python ``str``; ``json.dumps(..., ensure_ascii=False)`` keeps it as a raw code point,
+and writing that to a UTF-8 file raises ``UnicodeEncodeError``. A parsed ``1e999999`` is ``float('inf')``,
+which the standard library writes as ``Infinity``: not JSON, and rejected by strict readers.
+
+:func:`dumps` therefore
+
+* keeps every printable non-ASCII character as itself (readable files, byte-identical to
+  ``json.dumps(obj, ensure_ascii=False)`` for ordinary input);
+* writes each lone surrogate as its ``\\uXXXX`` escape, so ``json.loads`` returns the very same ``str``;
+* writes a non-finite float as the string ``"Infinity"``, ``"-Infinity"`` or ``"NaN"`` (the value survives
+  as information; the file stays strict JSON);
+* falls back to ``str()`` for other objects only where the caller passes ``default=str``.
+
+:func:`loads` is the matching strict reader (rejects ``NaN``/``Infinity`` literals). :func:`write_text`
+writes a whole document atomically.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+__all__ = ["dumps", "loads", "dump_line", "write_text", "write_lines", "finite"]
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
+
+def finite(obj: Any) -> Any:
+    """``obj`` with every non-finite float replaced by its name as a string (containers copied)."""
+    if isinstance(obj, float):
+        if math.isfinite(obj):
+            return obj
+        return "NaN" if math.isnan(obj) else ("Infinity" if obj > 0 else "-Infinity")
+    if isinstance(obj, dict):
+        return {k: finite(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [finite(v) for v in obj]
+    return obj
+
+
+def dumps(
+    obj: Any,
+    *,
+    indent: int | None = None,
+    separators: tuple[str, str] | None = None,
+    sort_keys: bool = False,
+    default: Callable[[Any], Any] | None = None,
+) -> str:
+    """``obj`` as strict JSON text that encodes to UTF-8 without error (see the module docstring)."""
+    kw: dict[str, Any] = {"indent": indent, "separators": separators, "sort_keys": sort_keys, "default": default}
+    try:
+        text = json.dumps(obj, ensure_ascii=False, allow_nan=False, **kw)
+    except ValueError:  # a non-finite float somewhere (also one that ``default`` returned)
+        if default is not None:
+            obj = json.loads(json.dumps(obj, ensure_ascii=True, default=default))
+        text = json.dumps(finite(obj), ensure_ascii=False, allow_nan=False, **kw)
+    return _SURROGATE.sub(_escape, text) if _SURROGATE.search(text) else text
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def loads(text: str | bytes) -> Any:
+    """Strict ``json.loads``: ``NaN``, ``Infinity`` and ``-Infinity`` literals are errors (``ValueError``)."""
+    return json.loads(text, parse_constant=_reject_constant)
+
+
+def dump_line(obj: Any, *, default: Callable[[Any], Any] | None = None) -> str:
+    """One JSON Lines record, newline included."""
+    return dumps(obj, default=default) + "\n"
+
+
+def write_text(path: str | os.PathLike[str], obj: Any, *, indent: int | None = 2) -> None:
+    """Write ``obj`` as one JSON document to ``path`` atomically (temporary file, then rename)."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(dumps(obj, indent=indent) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def write_lines(path: str | os.PathLike[str], rows: Iterable[Any]) -> None:
+    """Write ``rows`` as JSON Lines to ``path`` atomically."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(dump_line(row))
+    os.replace(tmp, path)
