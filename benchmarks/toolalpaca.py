@@ -58,6 +58,7 @@ from typing import Any
 
 from benchmarks.base import MODES, Item, ItemScore, LoadReport
 from benchmarks.bfcl import perfect_matching
+from tlbench import jsonio
 from tlbench.errors import DataError, UsageError
 from tlbench.types import ParseFailure, ParseResult, ToolCall, ToolDoc
 
@@ -312,7 +313,7 @@ def _read_output(output: object, item: Item, fmt: str | None, every: bool) -> Pa
 
 
 def _render(call: ToolCall) -> str:
-    return f"Action: {call.name}\nAction Input: {json.dumps(dict(call.arguments), ensure_ascii=False)}"
+    return f"Action: {call.name}\nAction Input: {jsonio.dumps(dict(call.arguments))}"
 
 
 @dataclass(frozen=True, slots=True)

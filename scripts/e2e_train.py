@@ -28,6 +28,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tlbench import jsonio
+
 FORMAT = "toolllama-react"
 
 
@@ -119,7 +121,7 @@ def first_turn_eval(
             rewards.append(r)
             kinds[verdict.kind.value] = kinds.get(verdict.kind.value, 0) + 1
             f.write(
-                json.dumps({"output": text, "gold": row["gold"], "kind": verdict.kind.value, "reward": r})
+                jsonio.dumps({"output": text, "gold": row["gold"], "kind": verdict.kind.value, "reward": r})
                 + "\n"
             )
     return {
@@ -268,7 +270,7 @@ def main() -> int:
                 args.max_new_tokens,
             )
             times[f"eval_{name}"] = time.monotonic() - t0
-            ft.write_text(json.dumps(metrics), encoding="utf-8")
+            ft.write_text(jsonio.dumps(metrics), encoding="utf-8")
             print(f"  {times[f'eval_{name}']:.0f}s: {metrics}", flush=True)
         results[name]["next_call"] = json.loads(ft.read_text(encoding="utf-8"))
         ev = work / "heldout" / f"{name}.jsonl"
@@ -347,7 +349,7 @@ def main() -> int:
     if prev.is_file():  # keep wall times of steps done by an earlier (resumed) invocation
         old = json.loads(prev.read_text(encoding="utf-8")).get("wall_times_s", {})
         summary["wall_times_s"] = {**old, **summary["wall_times_s"]}
-    prev.write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    prev.write_text(jsonio.dumps(summary, indent=2), encoding="utf-8")
     print(f"\n{'model':<12} {'next-call reward':>16} {'correct':>8}  benchmarks")
     for name, r in results.items():
         h = r["next_call"]

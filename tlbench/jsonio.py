@@ -12,7 +12,11 @@ which the standard library writes as ``Infinity``: not JSON, and rejected by str
 * writes each lone surrogate as its ``\\uXXXX`` escape, so ``json.loads`` returns the very same ``str``;
 * writes a non-finite float as the string ``"Infinity"``, ``"-Infinity"`` or ``"NaN"`` (the value survives
   as information; the file stays strict JSON);
-* falls back to ``str()`` for other objects only where the caller passes ``default=str``.
+* falls back to ``str()`` for other objects only where the caller passes ``default=str``;
+* with ``nonfinite="raise"``, raises ``ValueError`` on a non-finite float instead (for tool results, where
+  such a value means the tool failed to produce JSON).
+
+:func:`canonical` is the sorted, compact form used for cache keys and hashes, equally safe to encode.
 
 :func:`loads` is the matching strict reader (rejects ``NaN``/``Infinity`` literals). :func:`write_text`
 writes a whole document atomically.
@@ -26,9 +30,9 @@ import os
 import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-__all__ = ["dumps", "loads", "dump_line", "write_text", "write_lines", "finite"]
+__all__ = ["dumps", "loads", "canonical", "dump_line", "write_text", "write_lines", "finite"]
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -57,15 +61,38 @@ def dumps(
     separators: tuple[str, str] | None = None,
     sort_keys: bool = False,
     default: Callable[[Any], Any] | None = None,
+    nonfinite: Literal["name", "raise"] = "name",
 ) -> str:
     """``obj`` as strict JSON text that encodes to UTF-8 without error (see the module docstring)."""
-    kw: dict[str, Any] = {"indent": indent, "separators": separators, "sort_keys": sort_keys, "default": default}
+    kw: dict[str, Any] = {
+        "indent": indent,
+        "separators": separators,
+        "sort_keys": sort_keys,
+        "default": default,
+    }
     try:
         text = json.dumps(obj, ensure_ascii=False, allow_nan=False, **kw)
     except ValueError:  # a non-finite float somewhere (also one that ``default`` returned)
+        if nonfinite == "raise":
+            raise
         if default is not None:
             obj = json.loads(json.dumps(obj, ensure_ascii=True, default=default))
         text = json.dumps(finite(obj), ensure_ascii=False, allow_nan=False, **kw)
+    return _SURROGATE.sub(_escape, text) if _SURROGATE.search(text) else text
+
+
+#: One encoder for :func:`canonical` (``json.dumps`` with options builds a new one per call).
+_CANONICAL = json.JSONEncoder(
+    sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str, allow_nan=False
+)
+
+
+def canonical(value: Any) -> str:
+    """A stable text form of a JSON value (sorted keys, no spaces, ``str()`` for other objects)."""
+    try:
+        text = _CANONICAL.encode(value)
+    except ValueError:
+        return dumps(value, sort_keys=True, separators=(",", ":"), default=str)
     return _SURROGATE.sub(_escape, text) if _SURROGATE.search(text) else text
 
 

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tlbench import jsonio
 from tlbench.backends.cache import default_cache_dir
 from tlbench.errors import UsageError
 
@@ -108,7 +109,7 @@ def _file_digest(path: Path, memo_dir: Path) -> str:
     try:
         memo_dir.mkdir(parents=True, exist_ok=True)
         tmp = memo_file.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(memo), encoding="utf-8")
+        tmp.write_text(jsonio.dumps(memo), encoding="utf-8")
         tmp.replace(memo_file)
     except OSError:
         pass  # memo is an optimisation only
@@ -161,7 +162,7 @@ def convert_gguf_to_hf(gguf_file: Path, out_dir: Path, dtype: str = "bfloat16") 
         model.save_pretrained(tmp)
         tok.save_pretrained(tmp)
         (tmp / "tlbench_source.json").write_text(
-            json.dumps({"gguf": str(gguf_file), "dtype": dtype}), encoding="utf-8"
+            jsonio.dumps({"gguf": str(gguf_file), "dtype": dtype}), encoding="utf-8"
         )
         try:
             tmp.rename(out_dir)

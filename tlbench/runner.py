@@ -42,6 +42,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, TextIO
 
+from tlbench import jsonio
 from tlbench.backends import Backend, CachedBackend, GenConfig, Generation, GenerationCache
 from tlbench.errors import UsageError
 
@@ -248,7 +249,7 @@ def data_hashes(benchmarks: Sequence[str], data_dir: Path) -> dict[str, str]:
 def _write_json(path: Path, data: Any) -> None:
     """Atomic JSON write (temp file + rename), so readers never see half a manifest."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    tmp.write_text(jsonio.dumps(data, indent=2) + "\n", encoding="utf-8")
     tmp.replace(path)
 
 
@@ -510,7 +511,7 @@ def _generate(
 
 
 def _prompt_len_text(prompt: Any) -> str:
-    return prompt if isinstance(prompt, str) else json.dumps(prompt, ensure_ascii=False)
+    return prompt if isinstance(prompt, str) else jsonio.dumps(prompt)
 
 
 def _render(ctx: _Context, fmt: str, messages: Sequence[Mapping[str, Any]], tools: Sequence[Any]) -> Any:
@@ -613,7 +614,7 @@ def _write_jsonl(path: Path, rows: Sequence[Mapping[str, Any]]) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open(tmp, "w", encoding="utf-8") as fh:
         for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+            fh.write(jsonio.dumps(row) + "\n")
     tmp.replace(path)
 
 

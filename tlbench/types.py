@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from tlbench import jsonio
+
 __all__ = [
     "FINISH_NAMES",
     "ASK_USER_NAMES",
@@ -108,13 +110,9 @@ class WrongToolKind(str, Enum):
     SHARED_PREFIX = "shared_prefix"  # the names share a prefix and diverge later
 
 
-#: One encoder for :func:`canonical_json` (``json.dumps`` with options builds a new one per call).
-_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
-
-
 def canonical_json(value: Any) -> str:
     """A stable text form of a JSON value (sorted keys, no spaces): used for cache keys and hashing."""
-    return _CANONICAL.encode(value)
+    return jsonio.canonical(value)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@
 * ``ToolCallFailed`` -> TOOL_CALL_FAILURE, ``ToolUnstable`` -> TOOL_INSTABILITY, with ``str(e)`` as the text;
   any other exception from an executor is classified from its text by ``classify_feedback`` (an
   unrecognised text is TOOL_CALL_FAILURE), so nothing a tool does escapes as an exception;
-* a result becomes ``json.dumps(result, ensure_ascii=False)`` truncated to ``max_observation_chars``; a
+* a result becomes ``jsonio.dumps(result)`` truncated to ``max_observation_chars``; a
   structured error payload (``{"error": ...}``) takes the classifier's category for it.
 
 Arguments reach tools only as parsed JSON values; model output is never evaluated.
@@ -18,13 +18,13 @@ Arguments reach tools only as parsed JSON values; model output is never evaluate
 from __future__ import annotations
 
 import contextlib
-import json
 import tempfile
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from tlbench import jsonio
 from tlbench.classify import classify_feedback
 from tlbench.errors import UsageError
 from tlbench.types import ErrorKind, Feedback, ToolCall, ToolDoc
@@ -42,7 +42,7 @@ _TRUNCATION_MARK = "..."
 
 def observation_text(result: Any, limit: int) -> tuple[str, str]:
     """(observation, detail): the result's JSON text cut to ``limit`` characters, and a note when cut."""
-    return _cut(json.dumps(result, ensure_ascii=False, allow_nan=False), limit)
+    return _cut(jsonio.dumps(result, nonfinite="raise"), limit)
 
 
 def _cut(text: str, limit: int) -> tuple[str, str]:

@@ -22,12 +22,12 @@ Every text raised is a ``ToolUnstable`` that ``tlbench.classify.classify_feedbac
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 from collections.abc import Mapping
 from typing import Any
 
+from tlbench import jsonio
 from tlbench.errors import UsageError
 from tlbench.types import ToolCall, ToolDoc, canonical_json
 from tools_env.base import CallContext, Executor, ToolUnstable
@@ -130,8 +130,6 @@ class FaultInjector:
             return self.inner.execute(call, doc, ctx)
         if kind in ("truncated", "garbled"):
             result = self.inner.execute(call, doc, ctx)
-            payload = (
-                result if isinstance(result, str) else json.dumps(result, ensure_ascii=False, default=str)
-            )
+            payload = result if isinstance(result, str) else jsonio.dumps(result, default=str)
             raise ToolUnstable(fault_text(kind, call.name, draw, payload))
         raise ToolUnstable(fault_text(kind, call.name, draw))

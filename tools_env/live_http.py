@@ -29,6 +29,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from tlbench import jsonio
 from tlbench.errors import UsageError
 from tlbench.types import ToolCall, ToolDoc
 from tools_env.base import CallContext, ToolCallFailed, ToolUnstable
@@ -94,7 +95,7 @@ def _scalar(value: Any) -> str:
         return ""
     if isinstance(value, (int, float)):
         return str(value)
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return jsonio.dumps(value, separators=(",", ":"))
 
 
 class LiveHttpExecutor:

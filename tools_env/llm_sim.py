@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from tlbench import jsonio
 from tlbench.errors import UsageError
 from tlbench.types import ToolCall, ToolDoc, canonical_json
 from tools_env.base import CallContext, ToolUnstable
@@ -137,13 +138,11 @@ def simulator_messages(
         "call, reply with ONLY the response body the real API would return: a JSON value, realistic and "
         "concise, consistent with the documentation, the arguments and the earlier responses. If the "
         "arguments are invalid, return the JSON error the API would return. Never add explanations.\n\n"
-        f"API documentation:\n{json.dumps(doc.to_dict(), ensure_ascii=False)}"
+        f"API documentation:\n{jsonio.dumps(doc.to_dict())}"
     )
     lines = []
     for past, response in list(history)[-MAX_HISTORY:]:
-        shown = (
-            response if isinstance(response, str) else json.dumps(response, ensure_ascii=False, default=str)
-        )
+        shown = response if isinstance(response, str) else jsonio.dumps(response, default=str)
         lines.append(
             f"Call: {past.name}({canonical_json(dict(past.arguments))})\nResponse: {shown[:MAX_RESPONSE_CHARS]}"
         )

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tlbench import jsonio
 from tlbench.errors import DataError
 from tlbench.types import ToolCall, ToolDoc, canonical_json
 from tools_env.base import CallContext, Executor, ToolCallFailed, ToolUnstable
@@ -129,7 +130,7 @@ class ReplayStore:
             tool,
             canonical_json(arguments),
             kind,
-            json.dumps(value, ensure_ascii=False),
+            jsonio.dumps(value),
             time.time(),
         )
         with self._lock:

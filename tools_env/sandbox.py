@@ -64,6 +64,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tlbench import jsonio
 from tools_env.base import ToolCallFailed, ToolUnstable
 
 __all__ = ["SandboxLimits", "SandboxRequest", "SandboxOutcome", "SandboxPool"]
@@ -535,10 +536,9 @@ def _encode(i: int, r: SandboxRequest) -> tuple[bytes | None, SandboxOutcome | N
             ok=False, error=f"ValueError: bad tool target {r.target!r}", exc_type="Target"
         )
     try:
-        text = json.dumps(
+        text = jsonio.dumps(
             {"id": i, "target": r.target, "kwargs": dict(r.kwargs), "workdir": r.workdir},
-            ensure_ascii=False,
-            allow_nan=False,
+            nonfinite="raise",
         )
     except (TypeError, ValueError) as exc:
         return None, SandboxOutcome(
@@ -832,9 +832,9 @@ class _WorkerLoop:
     def send(self, msg: Mapping[str, Any]) -> None:
         raw = msg.get("_raw")
         if raw is None:
-            text = json.dumps(msg, ensure_ascii=False, allow_nan=False)
+            text = jsonio.dumps(msg, nonfinite="raise")
         else:  # the result's JSON text is already made: splice it in rather than encode it twice
-            head = json.dumps({k: v for k, v in msg.items() if k != "_raw"}, ensure_ascii=False)
+            head = jsonio.dumps({k: v for k, v in msg.items() if k != "_raw"})
             text = f'{head[:-1]}, "result": {raw}}}'
         data = (text + "\n").encode("utf-8", "replace")
         view = memoryview(data)
@@ -882,7 +882,7 @@ class _WorkerLoop:
             fn = self.resolve(str(msg["target"]))
             kwargs = msg.get("kwargs") or {}
             result = fn(**kwargs)
-            text = json.dumps(result, ensure_ascii=False, allow_nan=False)
+            text = jsonio.dumps(result, nonfinite="raise")
             if len(text) > int(self.limits["max_result_chars"]):
                 out.update(ok=False, unstable=True, type="OutputLimit", retire=False)
                 out["error"] = f"tool unavailable: output limit exceeded (result of {len(text)} characters)"

@@ -33,6 +33,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from tlbench import jsonio
 from tlbench.classify import check_against_docs
 from tlbench.types import CallVerdict, ErrorKind, Feedback, ToolCall, ToolDoc, canonical_json
 
@@ -108,7 +109,7 @@ def type_mismatch_text(tool: str, param: str, value: Any, schema: Any) -> str:
     schema = schema if isinstance(schema, Mapping) else {}
     enum = schema.get("enum")
     if isinstance(enum, list | tuple) and enum and value not in enum:
-        shown = json.dumps(value, ensure_ascii=False, default=str)[:80]
+        shown = jsonio.dumps(value, default=str)[:80]
         return f"ValueError: {tool}() argument '{param}' must be one of {list(enum)!r}, not {shown}"
     expected = schema.get("type")
     if isinstance(expected, list | tuple):

@@ -9,10 +9,11 @@ times of every stage.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+from tlbench import jsonio
 
 __all__ = ["file_sha256", "write_model_card"]
 
@@ -29,7 +30,7 @@ def file_sha256(path: str | Path) -> str:
 def _table(rows: Mapping[str, Any]) -> str:
     lines = ["| key | value |", "|---|---|"]
     for k, v in rows.items():
-        text = json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else str(v)
+        text = jsonio.dumps(v) if isinstance(v, dict | list) else str(v)
         lines.append(f"| {k} | {text.replace('|', '/')} |")
     return "\n".join(lines)
 
@@ -62,7 +63,7 @@ def write_model_card(out_dir: Path, summary: Mapping[str, Any]) -> Path:
         "## Recipe",
         "",
         "```json",
-        json.dumps(recipe, indent=2, ensure_ascii=False),
+        jsonio.dumps(recipe, indent=2),
         "```",
         "",
         "## Supervised stage (MAE / PKT)",

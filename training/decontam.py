@@ -15,13 +15,13 @@ library, as the paper's training tasks were); query overlap is what signals leak
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tlbench import jsonio
 from tlbench.errors import DataError
 
 __all__ = ["TEST_SETS", "SetIndex", "ngrams", "load_test_index", "report", "write_report", "summary_lines"]
@@ -193,7 +193,7 @@ def write_report(path: str | Path, data_dir: Path, *, n: int = 8) -> tuple[Path,
     rep["file"] = str(p)
     out = p.with_name(p.name + ".decontam.json")
     tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(json.dumps(rep, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp.write_text(jsonio.dumps(rep, indent=2) + "\n", encoding="utf-8")
     tmp.replace(out)
     return out, rep
 

@@ -32,6 +32,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from tlbench import jsonio
 from tlbench.errors import DataError, UsageError
 from training.trajectory import Trajectory, TrajectoryWriter, label_turns
 
@@ -139,7 +140,7 @@ def _openai_assistant(m: Mapping[str, Any]) -> str:
     if isinstance(content, list):
         content = "".join(p.get("text", "") for p in content if isinstance(p, Mapping))
     if calls:
-        return json.dumps({"role": "assistant", "content": content, "tool_calls": calls}, ensure_ascii=False)
+        return jsonio.dumps({"role": "assistant", "content": content, "tool_calls": calls})
     return content if isinstance(content, str) else ""
 
 

@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from tlbench import jsonio
 from tlbench.reward import irm_reward_fn
 from training.mae import turn_targets
 from training.recipe import RLStage
@@ -63,8 +64,8 @@ def build_rl_rows(
             rows.append(
                 {
                     "prompt": prompt,
-                    "tools": json.dumps(tools, ensure_ascii=False),
-                    "gold": json.dumps(gold[k], ensure_ascii=False),
+                    "tools": jsonio.dumps(tools),
+                    "gold": jsonio.dumps(gold[k]),
                     "format": parser,
                 }
             )
@@ -339,7 +340,7 @@ class PPOTrainerLite:
         folder.mkdir(parents=True, exist_ok=True)
         self.actor.save_pretrained(folder / "actor")
         save_file(self.critic.state_dict(), str(folder / "critic.safetensors"))
-        (folder / "state.json").write_text(json.dumps({"global_step": self.global_step}), encoding="utf-8")
+        (folder / "state.json").write_text(jsonio.dumps({"global_step": self.global_step}), encoding="utf-8")
 
     def load(self, folder: Path) -> None:
         """Resume from :meth:`save` (optimizer moments restart; documented)."""

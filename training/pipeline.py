@@ -25,6 +25,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from tlbench import jsonio
 from tlbench.errors import DataError, UsageError
 from training.card import file_sha256, write_model_card
 from training.recipe import Recipe
@@ -78,7 +79,7 @@ class LogCallback:
         entry = {"stage": self.stage, "elapsed_s": round(time.monotonic() - self.t0, 2), **row}
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
         with self.log_file.open("a", encoding="utf-8") as f:
-            f.write(json.dumps(entry, default=float) + "\n")
+            f.write(jsonio.dumps(entry, default=float) + "\n")
         keys = ("step", "loss", "reward", "pg_loss", "vf_loss", "kl", "learning_rate")
         shown = " ".join(
             f"{k}={entry[k]:.4g}" if isinstance(entry[k], float) else f"{k}={entry[k]}"
@@ -306,7 +307,7 @@ def train(
         out = fn(recipe, current, tok, records, fmt, stage_dir, log_file, seed, printer)
         out["metrics"]["wall_time_s"] = round(time.monotonic() - ts, 1)
         _save_model(out["model"], tok, stage_dir / "model", torch.float32)
-        done.write_text(json.dumps(out["metrics"], indent=2, default=str), encoding="utf-8")
+        done.write_text(jsonio.dumps(out["metrics"], indent=2, default=str), encoding="utf-8")
         shutil.rmtree(stage_dir / "checkpoints", ignore_errors=True)
         results[name] = out["metrics"]
         current = stage_dir / "model"
@@ -336,9 +337,11 @@ def train(
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "versions": _versions(),
     }
-    (out_dir / "train_summary.json").write_text(json.dumps(summary, indent=2, default=str), encoding="utf-8")
+    (out_dir / "train_summary.json").write_text(
+        jsonio.dumps(summary, indent=2, default=str), encoding="utf-8"
+    )
     (out_dir / "tlbench_train.json").write_text(
-        json.dumps({"prompt_format": fmt, "recipe": recipe.name}), encoding="utf-8"
+        jsonio.dumps({"prompt_format": fmt, "recipe": recipe.name}), encoding="utf-8"
     )
     write_model_card(out_dir, summary)
     if not keep_stages:

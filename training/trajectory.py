@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tlbench import jsonio
 from tlbench.errors import DataError, UsageError
 
 __all__ = [
@@ -174,7 +175,7 @@ class Trajectory:
 
     def to_json(self) -> str:
         """One JSONL line (no trailing newline)."""
-        return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"))
+        return jsonio.dumps(self.to_dict(), separators=(",", ":"))
 
     @classmethod
     def from_dict(cls, data: Any) -> Trajectory:

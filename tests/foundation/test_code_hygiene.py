@@ -50,3 +50,31 @@ def test_the_guard_itself_catches_offenders() -> None:
 def test_no_folder_named_vllm_shadows_the_real_package() -> None:
     assert not (ROOT / "vllm").exists()
     assert not list(ROOT.glob("*/vllm/__init__.py"))
+
+
+def _json_writes_outside_jsonio(tree: ast.AST) -> list[str]:
+    """``json.dump``/``json.dumps`` calls that bypass ``tlbench.jsonio`` with ``ensure_ascii=False`` (which
+    cannot encode a lone surrogate) or without ``allow_nan=False`` into a file (``Infinity`` is not JSON)."""
+    found: list[str] = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        base = node.func.value
+        if not (isinstance(base, ast.Name) and base.id == "json" and node.func.attr in {"dump", "dumps"}):
+            continue
+        flags = {kw.arg: getattr(kw.value, "value", None) for kw in node.keywords}
+        if flags.get("ensure_ascii") is False or node.func.attr == "dump":
+            found.append(f"json.{node.func.attr}(...) at line {node.lineno}")
+    return found
+
+
+def test_json_is_written_through_jsonio() -> None:
+    problems = []
+    for path in _product_files():
+        if path.name == "jsonio.py":
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        problems += [f"{path.relative_to(ROOT)}: {p}" for p in _json_writes_outside_jsonio(tree)]
+    assert not problems, "write JSON with tlbench.jsonio:\n" + "\n".join(problems)
+    sample = ast.parse("import json\njson.dumps(x, ensure_ascii=False)\njson.dump(x, fh)\njson.dumps(x)\n")
+    assert len(_json_writes_outside_jsonio(sample)) == 2

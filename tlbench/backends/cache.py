@@ -22,6 +22,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from tlbench import jsonio
 from tlbench.backends.base import (
     Backend,
     GenConfig,
@@ -107,7 +108,7 @@ class GenerationCache:
                 key,
                 model,
                 backend,
-                json.dumps(g.to_dict() | {"cached": False}, ensure_ascii=False),
+                jsonio.dumps(g.to_dict() | {"cached": False}),
                 time.time(),
             )
             for key, g in items

@@ -25,6 +25,7 @@ from typing import Any
 
 import requests
 
+from tlbench import jsonio
 from tlbench.backends.base import GenConfig, Generation, Prompt, ToolList, truncate_at_stop
 
 __all__ = ["OpenAIBackend", "RETRY_STATUS"]
@@ -220,9 +221,8 @@ def _to_generation(data: Mapping[str, Any], config: GenConfig) -> Generation:
     message = choice.get("message")
     if isinstance(message, Mapping):
         if message.get("tool_calls"):
-            text = json.dumps(
+            text = jsonio.dumps(
                 {"role": "assistant", "content": message.get("content"), "tool_calls": message["tool_calls"]},
-                ensure_ascii=False,
             )
             reason = "stop"
         else:

@@ -16,10 +16,10 @@ per benchmark (one bar group per run) and robustness.png.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
+from tlbench import jsonio
 from tlbench.cli._common import add_data_dir, resolve_data_dir
 from tlbench.errors import UsageError
 
@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         written = [str(p) for p in write_plots(args.plots, breakdowns, curves)]
     if args.json:
         out = {"breakdowns": [b.to_dict() for b in breakdowns], "robustness": curves, "plots": written}
-        print(json.dumps(out, ensure_ascii=False))
+        print(jsonio.dumps(out))
         return 0
     print(breakdown_tables(breakdowns))
     if curves:

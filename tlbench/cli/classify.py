@@ -25,6 +25,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from tlbench import jsonio
 from tlbench.errors import TlbenchError, UsageError
 
 HELP = "Classify tool-call outputs (JSONL in, JSONL out) with the shared classifier and IRM reward."
@@ -125,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         for out in classify_lines(source, args.default_format, args.wildcard):
             errors += "error" in out
-            sink.write(json.dumps(out, ensure_ascii=False, default=str) + "\n")
+            sink.write(jsonio.dumps(out, default=str) + "\n")
     finally:
         if source is not sys.stdin:
             source.close()

@@ -32,6 +32,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from tlbench import jsonio
 from tlbench.cli._common import add_data_dir, resolve_data_dir
 from tlbench.errors import UsageError
 
@@ -97,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
         summary = _import(args)
     else:
         summary = _collect(args, data_dir)
-    print(json.dumps(summary, ensure_ascii=False))
+    print(jsonio.dumps(summary))
     if not args.no_decontam:
         from training.decontam import summary_lines, write_report
 

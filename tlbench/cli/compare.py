@@ -13,10 +13,10 @@ sets for both runs). A gain is supported when the interval excludes 0 and p < 0.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
+from tlbench import jsonio
 from tlbench.errors import UsageError
 
 HELP = "Compare two runs: differences with paired bootstrap CIs and exact McNemar tests."
@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         out = {"A": run_a.name, "B": run_b.name, "resamples": args.resamples, "seed": args.seed}
         out["comparisons"] = [r.to_dict() for r in rows]
-        print(json.dumps(out, ensure_ascii=False))
+        print(jsonio.dumps(out))
         return 0
     from tabulate import tabulate
 

@@ -12,12 +12,12 @@ Mirror URL for pull: --base-url, else $TLBENCH_DATA_URL (files are fetched as {b
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tlbench import jsonio
 from tlbench.cli._common import add_data_dir, resolve_data_dir
 from tlbench.errors import DataError
 
@@ -139,7 +139,7 @@ def _status(args: argparse.Namespace) -> int:
                 if args.verbose or r.state is not FileState.OK
             ],
         }
-        print(json.dumps(doc, indent=1))
+        print(jsonio.dumps(doc, indent=1))
         return 1 if bad else 0
     print(f"data dir: {data_dir}")
     rows = [[b, sum(c.values()), c["ok"], c["missing"], c["corrupt"]] for b, c in per_bench.items()]

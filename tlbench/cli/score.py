@@ -39,6 +39,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from tlbench import jsonio
 from tlbench.cli._common import add_data_dir, resolve_data_dir
 from tlbench.errors import UsageError
 
@@ -172,7 +173,7 @@ def run(args: argparse.Namespace) -> int:
     if args.out is not None:
         _write_out(args.out, result)
     if args.json:
-        json.dump(result, sys.stdout, ensure_ascii=False)
+        sys.stdout.write(jsonio.dumps(result))
         sys.stdout.write("\n")
     else:
         print(_tables(result))
@@ -208,10 +209,10 @@ def _write_out(out: Path, result: dict[str, Any]) -> None:
     try:
         out.mkdir(parents=True, exist_ok=True)
         head = {k: v for k, v in result.items() if k != "items"}
-        (out / "results.json").write_text(json.dumps(head, ensure_ascii=False, indent=2) + "\n", "utf-8")
+        (out / "results.json").write_text(jsonio.dumps(head, indent=2) + "\n", "utf-8")
         with open(out / "items.jsonl", "w", encoding="utf-8") as fh:
             for record in result["items"]:
-                fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+                fh.write(jsonio.dumps(record) + "\n")
     except OSError as exc:
         raise UsageError(f"cannot write to {out}: {exc.strerror or exc}") from None
 
@@ -290,7 +291,7 @@ def _run_model(args: argparse.Namespace) -> int:
     )
     manifest = run(cfg)
     if args.json:
-        json.dump(manifest, sys.stdout, ensure_ascii=False)
+        sys.stdout.write(jsonio.dumps(manifest))
         sys.stdout.write("\n")
     else:
         print(run_table(out))

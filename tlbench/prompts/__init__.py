@@ -28,6 +28,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from tlbench import jsonio
 from tlbench.prompts.base import TRIM_MARKER, Msg, PromptFormat, normalise_messages, trim_to_budget
 from tlbench.prompts.chat_template import (
     CHAT_TEMPLATE,
@@ -123,7 +124,7 @@ def render(
 
 
 def _as_text(rendered: str | list[dict[str, Any]]) -> str:
-    return rendered if isinstance(rendered, str) else json.dumps(rendered, ensure_ascii=False)
+    return rendered if isinstance(rendered, str) else jsonio.dumps(rendered)
 
 
 def _counter(tokenizer: Any) -> Callable[[str], int]:

@@ -10,11 +10,11 @@ syntax (:attr:`PromptFormat.call`), which is exactly what its paired parser read
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from tlbench import jsonio
 from tlbench.types import ToolCall, ToolDoc
 
 __all__ = [
@@ -105,7 +105,7 @@ def normalise_messages(messages: Sequence[Mapping[str, Any]]) -> list[Msg]:
 
 def json_args(call: ToolCall) -> str:
     """The call's arguments as one-line JSON (non-ASCII kept)."""
-    return json.dumps(dict(call.arguments), ensure_ascii=False)
+    return jsonio.dumps(dict(call.arguments))
 
 
 def openai_tool(doc: ToolDoc) -> dict[str, Any]:
@@ -150,14 +150,14 @@ def py_literal(value: Any) -> str:
     if value is None:
         return "None"
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
+        return jsonio.dumps(value)
     if isinstance(value, int | float):
         return repr(value)
     if isinstance(value, Mapping):
         return "{" + ", ".join(f"{py_literal(str(k))}: {py_literal(v)}" for k, v in value.items()) + "}"
     if isinstance(value, list | tuple):
         return "[" + ", ".join(py_literal(v) for v in value) + "]"
-    return json.dumps(str(value), ensure_ascii=False)
+    return jsonio.dumps(str(value))
 
 
 def py_call(call: ToolCall) -> str:

@@ -8,10 +8,10 @@ passed in the Hugging Face tool-use convention (assistant ``tool_calls`` with ``
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
+from tlbench import jsonio
 from tlbench.prompts.base import Msg, PromptFormat, openai_tool
 from tlbench.prompts.qwen25 import qwen_call
 from tlbench.types import ToolCall, ToolDoc
@@ -44,10 +44,10 @@ def template_call(tokenizer: Any, call: ToolCall, thought: str = "") -> str:
     if parser == "qwen":
         return qwen_call(call, thought)
     if parser == "llama3":
-        return json.dumps({"name": call.name, "parameters": dict(call.arguments)}, ensure_ascii=False)
+        return jsonio.dumps({"name": call.name, "parameters": dict(call.arguments)})
     if parser == "glm":
-        return f"{call.name}\n{json.dumps(dict(call.arguments), ensure_ascii=False)}"
-    return json.dumps({"name": call.name, "arguments": dict(call.arguments)}, ensure_ascii=False)
+        return f"{call.name}\n{jsonio.dumps(dict(call.arguments))}"
+    return jsonio.dumps({"name": call.name, "arguments": dict(call.arguments)})
 
 
 def hf_messages(msgs: Sequence[Msg]) -> list[dict[str, Any]]:

@@ -10,9 +10,9 @@ turn by emitting the next role token, hence the stop strings.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
+from tlbench import jsonio
 from tlbench.prompts.base import Msg, PromptFormat, json_args, openai_tool
 from tlbench.types import ToolCall, ToolDoc
 
@@ -35,9 +35,7 @@ def _render(msgs: Sequence[Msg], tools: Sequence[ToolDoc], add_generation_prompt
     if tools:
         system += "\n\n# 可用工具"
         for d in tools:
-            system += f"\n\n## {d.name}\n\n" + json.dumps(
-                openai_tool(d)["function"], ensure_ascii=False, indent=4
-            )
+            system += f"\n\n## {d.name}\n\n" + jsonio.dumps(openai_tool(d)["function"], indent=4)
             system += "\n在调用上述函数时，请使用 Json 格式表示调用的参数。"
     text = f"[gMASK]<sop><|system|>\n{system}"
     for m in msgs:

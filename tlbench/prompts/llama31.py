@@ -12,9 +12,9 @@ followed by each function's JSON and the question. The model answers ``{"name": 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
+from tlbench import jsonio
 from tlbench.prompts.base import Msg, PromptFormat, openai_tool
 from tlbench.types import ToolCall, ToolDoc
 
@@ -31,7 +31,7 @@ INSTRUCTION = (
 
 def llama_call(call: ToolCall, thought: str = "") -> str:
     """``{"name": ..., "parameters": {...}}``."""
-    return json.dumps({"name": call.name, "parameters": dict(call.arguments)}, ensure_ascii=False)
+    return jsonio.dumps({"name": call.name, "parameters": dict(call.arguments)})
 
 
 def _turn(role: str, body: str) -> str:
@@ -47,7 +47,7 @@ def _render(msgs: Sequence[Msg], tools: Sequence[ToolDoc], add_generation_prompt
             continue
         if m.role == "user" and first_user and tools:
             first_user = False
-            funcs = "\n\n".join(json.dumps(openai_tool(d), ensure_ascii=False, indent=4) for d in tools)
+            funcs = "\n\n".join(jsonio.dumps(openai_tool(d), indent=4) for d in tools)
             text += _turn("user", f"{INSTRUCTION}{funcs}\n\nQuestion: {m.content}")
         elif m.role == "assistant":
             text += _turn("assistant", "\n".join(llama_call(c) for c in m.calls) or m.content)

@@ -9,10 +9,10 @@ the ``openai`` backend, is that assistant message serialised as JSON, which the 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
+from tlbench import jsonio
 from tlbench.prompts.base import Msg, PromptFormat, json_args, openai_tool
 from tlbench.types import ToolCall, ToolDoc
 
@@ -44,7 +44,7 @@ def assistant_message(calls: Sequence[ToolCall], thought: str = "", first_id: in
 
 def openai_call(call: ToolCall, thought: str = "") -> str:
     """The assistant message for one call, as JSON text (what the backend hands to the parser)."""
-    return json.dumps(assistant_message([call], thought), ensure_ascii=False)
+    return jsonio.dumps(assistant_message([call], thought))
 
 
 def _render(

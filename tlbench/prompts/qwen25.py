@@ -9,9 +9,9 @@ built-in model) uses the same ChatML tokens, so this is also its default format.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
+from tlbench import jsonio
 from tlbench.prompts.base import Msg, PromptFormat, openai_tool
 from tlbench.types import ToolCall, ToolDoc
 
@@ -31,7 +31,7 @@ TOOLS_FOOTER = (
 
 def qwen_call(call: ToolCall, thought: str = "") -> str:
     """An optional thought, then ``<tool_call>\\n{json}\\n</tool_call>``."""
-    body = json.dumps({"name": call.name, "arguments": dict(call.arguments)}, ensure_ascii=False)
+    body = jsonio.dumps({"name": call.name, "arguments": dict(call.arguments)})
     prefix = thought.strip() + "\n" if thought.strip() else ""
     return f"{prefix}<tool_call>\n{body}\n</tool_call>"
 
@@ -41,7 +41,7 @@ def _render(msgs: Sequence[Msg], tools: Sequence[ToolDoc], add_generation_prompt
     if tools:
         system += TOOLS_HEADER
         for d in tools:
-            system += "\n" + json.dumps(openai_tool(d), ensure_ascii=False)
+            system += "\n" + jsonio.dumps(openai_tool(d))
         system += TOOLS_FOOTER
     text = f"<|im_start|>system\n{system}<|im_end|>\n"
     rest = [m for m in msgs if m.role != "system"]

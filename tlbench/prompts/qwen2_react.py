@@ -11,9 +11,9 @@ model continues with ``Thought:``; generation stops at ``Observation:``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
+from tlbench import jsonio
 from tlbench.prompts.base import Msg, PromptFormat, first_user_query
 from tlbench.prompts.toolllama import react_call
 from tlbench.types import ToolDoc
@@ -50,7 +50,7 @@ def _render(msgs: Sequence[Msg], tools: Sequence[ToolDoc], add_generation_prompt
         TOOL_DESC.format(
             name=d.name,
             description=d.description,
-            parameters=json.dumps(dict(d.parameters), ensure_ascii=False),
+            parameters=jsonio.dumps(dict(d.parameters)),
         )
         for d in tools
     )

@@ -12,9 +12,9 @@ role every template accepts).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
+from tlbench import jsonio
 from tlbench.prompts.base import Msg, PromptFormat, openai_tool
 from tlbench.prompts.toolllama import REACT_SYSTEM, react_call
 from tlbench.types import ToolDoc
@@ -27,9 +27,7 @@ def _render(msgs: Sequence[Msg], tools: Sequence[ToolDoc], add_generation_prompt
     if given:
         system = "\n".join(given)
     else:
-        system = REACT_SYSTEM.format(
-            tools=json.dumps([openai_tool(d)["function"] for d in tools], ensure_ascii=False)
-        )
+        system = REACT_SYSTEM.format(tools=jsonio.dumps([openai_tool(d)["function"] for d in tools]))
     text = f"<|im_start|>system\n{system}<|im_end|>\n"
     for m in msgs:
         if m.role == "system":

@@ -12,9 +12,9 @@ used verbatim and the tools are not listed a second time.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
+from tlbench import jsonio
 from tlbench.prompts.base import Msg, PromptFormat, json_args, openai_tool
 from tlbench.types import ToolCall, ToolDoc
 
@@ -65,7 +65,7 @@ def _render(system_template: str) -> object:
         if given:
             system = "\n".join(given)
         else:
-            tool_json = json.dumps([openai_tool(d)["function"] for d in tools], ensure_ascii=False)
+            tool_json = jsonio.dumps([openai_tool(d)["function"] for d in tools])
             system = system_template.format(tools=tool_json)
         parts = [f"System: {system}"]
         for m in msgs:

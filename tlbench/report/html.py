@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import base64
 import html
-import json
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
@@ -24,6 +23,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from tlbench import jsonio
 from tlbench.errors import UsageError
 from tlbench.report.analysis import analyze_run, item_categories, load_benchmark_items, robustness
 from tlbench.report.analysis_text import group_by_benchmark, visible_rows
@@ -44,7 +44,7 @@ def _asset(name: str) -> str:
 
 def embed_json(value: Any) -> str:
     """JSON text that is safe inside a ``<script>`` element."""
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    text = jsonio.dumps(value, separators=(",", ":"))
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
@@ -174,7 +174,7 @@ class _Strings:
     def add(self, value: Any) -> int:
         if value is None or value == "" or value == []:
             return -1
-        key = json.dumps(value, sort_keys=True, ensure_ascii=False)
+        key = jsonio.dumps(value, sort_keys=True)
         if key not in self._index:
             self._index[key] = len(self.values)
             self.values.append(value)

@@ -13,10 +13,10 @@ from __future__ import annotations
 import csv
 import html
 import io
-import json
 from collections.abc import Sequence
 from typing import Any
 
+from tlbench import jsonio
 from tlbench.errors import UsageError
 from tlbench.report.tables import SHADE_LEVELS, Table
 
@@ -228,5 +228,5 @@ def render(tables: Sequence[Table], fmt: str) -> str:
     if fmt == "html":
         return _html_document(tables)
     if fmt == "json":
-        return json.dumps({"tables": [table_json(t) for t in tables]}, ensure_ascii=False, indent=2)
+        return jsonio.dumps({"tables": [table_json(t) for t in tables]}, indent=2)
     raise UsageError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")

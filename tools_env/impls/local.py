@@ -17,11 +17,11 @@ classified as a tool-call failure.
 from __future__ import annotations
 
 import inspect
-import json
 from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
 
+from tlbench import jsonio
 from tlbench.classify import classify_feedback
 from tlbench.types import ErrorKind, ToolCall, ToolDoc, canonical_json
 from tools_env.base import CallContext, ToolCallFailed, ToolExecError
@@ -104,7 +104,7 @@ def run_local_tool(
     kwargs.update({k: v for k, v in context.items() if k in wanted})
     try:
         result = fn(**kwargs)
-        text = json.dumps(result, ensure_ascii=False, allow_nan=False)
+        text = jsonio.dumps(result, nonfinite="raise")
     except ToolExecError:
         raise
     except Exception as exc:  # RecursionError and MemoryError included: the tool failed, the worker lives

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tlbench import jsonio
 from tlbench.errors import DataError, UsageError
 from tlbench.types import ToolDoc
 from training.trajectory import FINISH_STEP
@@ -148,9 +149,7 @@ def write_tasks(path: str | Path, tasks: Sequence[Task]) -> None:
     """Write tasks as JSONL (whole file, atomically)."""
     p = Path(path)
     tmp = p.with_name(p.name + ".tmp")
-    tmp.write_text(
-        "".join(json.dumps(t.to_dict(), ensure_ascii=False) + "\n" for t in tasks), encoding="utf-8"
-    )
+    tmp.write_text("".join(jsonio.dumps(t.to_dict()) + "\n" for t in tasks), encoding="utf-8")
     tmp.replace(p)
 
 

@@ -19,6 +19,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from tlbench import jsonio
 from tlbench.errors import UsageError
 from tlbench.types import ToolCall, ToolDoc
 from tools_env.simulate import stable_seed
@@ -40,9 +41,7 @@ _INSTRUCTIONS = (
 
 def task_prompt(docs: Sequence[ToolDoc], targets: Sequence[str]) -> list[dict[str, str]]:
     """The chat messages asking for one task over ``docs`` targeting ``targets``."""
-    listing = json.dumps(
-        [d.to_dict() for d in docs if d.name not in ("finish", "ask_to_user")], ensure_ascii=False
-    )
+    listing = jsonio.dumps([d.to_dict() for d in docs if d.name not in ("finish", "ask_to_user")])
     return [{"role": "user", "content": _INSTRUCTIONS.format(targets=", ".join(targets), tools=listing)}]
 
 
