@@ -62,7 +62,9 @@ def test_canonical_json_is_safe_for_cache_keys() -> None:
 
 
 @pytest.mark.parametrize("output", [SURROGATE_OUTPUT, SURROGATE_OUTPUT.replace("\\ud800", LONE)])
-def test_score_model_survives_a_lone_surrogate_and_a_rerun(output: str, tmp_path: Path, data_dir: Path) -> None:
+def test_score_model_survives_a_lone_surrogate_and_a_rerun(
+    output: str, tmp_path: Path, data_dir: Path
+) -> None:
     """The escape parses to a lone surrogate in the call's arguments; the raw one sits in the output itself."""
     cfg = mock_run_config(tmp_path, data_dir, ("rotbench-first-clean",), limit=2)
     first = run(cfg, backend=MockBackend(lambda p: output))
