@@ -197,7 +197,7 @@ def _python() -> tuple[str, str | None]:
             return cand, None
     exe = os.path.realpath(getattr(sys, "_base_executable", "") or sys.executable)
     prefix = os.path.realpath(sys.base_prefix)
-    return exe, None if prefix.startswith("/usr/") else prefix
+    return exe, None if prefix == "/usr" or prefix.startswith("/usr/") else prefix
 
 
 def _bash() -> str:
@@ -224,17 +224,12 @@ def _mounts(workdir_bytes: int, extra: tuple[str, ...] = ()) -> list[str]:
         if os.path.exists(host):
             args += ["--ro-bind", host, host]
     prefix = _python()[1]
-    if prefix:
+    if prefix:  # its parents are created traversable but not listable (bwrap would make them 0700)
+        for parent in reversed(Path(prefix).parents[:-1]):
+            args += ["--perms", "0711", "--dir", str(parent)]
         args += ["--ro-bind", prefix, prefix]
-    args += [
-        "--perms",
-        "0755",
-        "--dir",
-        os.path.dirname(_INIT_IN_SANDBOX),
-        "--ro-bind",
-        str(_INIT),
-        _INIT_IN_SANDBOX,
-    ]
+    init_dir = os.path.dirname(_INIT_IN_SANDBOX)
+    args += ["--perms", "0755", "--dir", init_dir, "--ro-bind", str(_INIT), _INIT_IN_SANDBOX]
     args += ["--proc", "/proc", "--dev", "/dev", "--remount-ro", "/dev"]
     for tmpfs in (EPISODE_DIR, "/tmp"):
         args += ["--perms", "1777", "--size", str(workdir_bytes), "--tmpfs", tmpfs]
@@ -327,13 +322,14 @@ def _pack(root: Path, out: IO[bytes]) -> None:
 
 def _read_report(fd: int, into: IO[bytes], limit: int, deadline: float) -> str:
     """Copy the sandbox's report pipe into ``into`` until EOF; '' or why it stopped (too much, deadline)."""
+    poller = select.poll()  # (not select.select: the harness may hold more than 1024 descriptors)
+    poller.register(fd, select.POLLIN | select.POLLHUP)
     try:
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
                 return "timeout"
-            ready, _, _ = select.select([fd], [], [], min(left, 1.0))
-            if not ready:
+            if not poller.poll(min(left, 1.0) * 1000):
                 continue
             chunk = os.read(fd, 1 << 20)
             if not chunk:

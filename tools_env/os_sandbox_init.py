@@ -103,11 +103,16 @@ def main(argv: list[str]) -> int:
     report["error"] = _load()
     if not report["error"]:
         report["loaded"] = True
-        proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, close_fds=True, start_new_session=True)
         try:
-            report["returncode"] = proc.wait(timeout=float(timeout_s))
-        except subprocess.TimeoutExpired:
-            report["timed_out"], report["returncode"] = True, -signal.SIGKILL
+            proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, close_fds=True, start_new_session=True)
+        except OSError as exc:  # the interpreter cannot be started: say so like a shell would
+            print(f"{command[0]}: {exc.strerror or exc}", file=sys.stderr, flush=True)
+            report["returncode"] = 127
+        else:
+            try:
+                report["returncode"] = proc.wait(timeout=float(timeout_s))
+            except subprocess.TimeoutExpired:
+                report["timed_out"], report["returncode"] = True, -signal.SIGKILL
         _kill_others()
         report["full"] = _is_full()
     try:

@@ -12,6 +12,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -219,6 +220,21 @@ def test_a_copy_back_the_code_sabotages_leaves_the_host_directory_as_it_was(tmp_
         small.execute(ToolCall("execute_bash_code", {"commands": "rm keep.txt; touch f{1..30000}"}), doc, ctx)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.txt"]
     assert ex.execute(ToolCall("execute_bash_code", {"commands": "cat keep.txt"}), doc, ctx) == "before"
+
+
+@needs_sandbox
+def test_an_interpreter_outside_usr_runs_from_its_prefix_bound_read_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    prefix = os.path.realpath(sys.base_prefix)
+    if prefix == "/usr" or prefix.startswith("/usr/"):
+        pytest.skip("this interpreter lives under /usr")
+    exe = os.path.realpath(getattr(sys, "_base_executable", "") or sys.executable)
+    monkeypatch.setattr(os_sandbox, "_python", lambda: (exe, prefix))  # as on a host without /usr/bin/python3
+    r = run_code("python", "import sys\nprint(sys.version_info[:2])", tmp_path, FAST)
+    assert r.output == f"{tuple(sys.version_info[:2])}\n", r
+    r = run_code("bash", f"touch {prefix}/x 2>&1 || echo read-only", tmp_path, FAST)
+    assert "read-only" in r.output and not os.path.exists(f"{prefix}/x")
 
 
 @needs_sandbox
