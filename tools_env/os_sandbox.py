@@ -159,7 +159,7 @@ def _probe(bwrap: str | None) -> tuple[bool, str]:
         line = proc.stderr.decode("utf-8", "replace").strip().splitlines()
         why = line[-1] if line else f"exit code {proc.returncode}"
         if "--size" in why:
-            why += "; bubblewrap 0.7 or newer is needed to cap the episode directory"
+            why += "; capping the episode directory needs bubblewrap 0.7 or newer, not installed setuid"
         return False, f"bubblewrap cannot create a sandbox on this machine ({why})"
     if os.geteuid() == 0 and not shutil.which("setpriv"):
         return False, "running as root needs setpriv (util-linux) to drop to an unprivileged user"

@@ -345,3 +345,16 @@ def test_a_broken_bwrap_is_refused_too(tmp_path: Path, monkeypatch: pytest.Monke
     assert not ok and "No permissions" in why
     with pytest.raises(ToolUnstable, match="refused"):
         run_code("python", "print(1)", tmp_path)
+
+
+def test_a_bwrap_that_cannot_cap_the_episode_directory_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = tmp_path / "bwrap"  # bubblewrap < 0.7 (or setuid) rejects --size: code must not run uncapped
+    fake.write_text("#!/bin/sh\necho 'bwrap: Unknown option --size' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("TLBENCH_BWRAP", str(fake))
+    ok, why = sandbox_status()
+    assert not ok and "0.7 or newer" in why
+    with pytest.raises(ToolUnstable, match="refused"):
+        run_code("python", "print(1)", tmp_path)
