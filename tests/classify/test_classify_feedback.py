@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from tlbench.classify import classify_feedback, classify_feedback_detail
@@ -118,26 +116,25 @@ def test_detail_names() -> None:
     assert classify_feedback_detail("name 'bar' is not defined").tool == "bar"
 
 
-def test_long_observation_is_correct_and_fast() -> None:
-    big = '{"results": [' + ",".join('{"title": "error handling timeout"}' for _ in range(30_000)) + "]}"
-    text = "x" * 1_000_000 + " Traceback (most recent call last)"
-    adversarial = "'" * 200_000 + "a" * 200_000
-    start = time.perf_counter()
-    assert classify_feedback(big) is E.CORRECT
-    assert classify_feedback(text) is E.CORRECT  # long free text is an observation
-    classify_feedback(adversarial)
-    classify_feedback("[" * 100_000)
-    classify_feedback("{" * 100_000)
-    assert time.perf_counter() - start < 2.0
+#: Long observations: a 1 MB JSON result and 1 MB of prose are observations, not errors; the other three are
+#: hostile to naive scanners. Their speed is measured by tests/perf/bench_worst_case.py (target < 2 s in all),
+#: the classifier's rate on short texts by tests/perf/bench_parse_classify.py (>= 20,000 feedbacks/s).
+LONG_OBSERVATIONS: list[tuple[str, E | None]] = [
+    (
+        '{"results": [' + ",".join('{"title": "error handling timeout"}' for _ in range(30_000)) + "]}",
+        E.CORRECT,
+    ),
+    ("x" * 1_000_000 + " Traceback (most recent call last)", E.CORRECT),
+    ("'" * 200_000 + "a" * 200_000, None),
+    ("[" * 100_000, None),
+    ("{" * 100_000, None),
+]
 
 
-def test_throughput_on_short_texts() -> None:
-    texts = [c[0] for c in CASES] * 50
-    start = time.perf_counter()
-    for t in texts:
-        classify_feedback(t)
-    per_second = len(texts) / (time.perf_counter() - start)
-    assert per_second > 20_000, per_second
+def test_long_observation_is_correct() -> None:
+    for text, want in LONG_OBSERVATIONS:
+        got = classify_feedback(text)
+        assert isinstance(got, E) and (want is None or got is want), (text[:40], got)
 
 
 def test_tools_env_type_mismatch_texts_map_to_type_mismatch() -> None:

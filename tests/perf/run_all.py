@@ -14,6 +14,7 @@ episode_prefix_reuse_identical           the same transcripts with and without p
 kv_buffers_decode_speedup                decoding: stock cache time / reserved KV buffers time  > 1
 kv_buffers_identical                     the same tokens with and without the buffers           == true
 parse_classify_outputs_per_s             parse + classify outputs/s on one core                 >= 20,000
+classify_feedback_per_s                  feedback texts classified/s on one core                >= 20,000
 sandbox_calls_per_s                      sandboxed tool calls/s (pool, pipelined, all cores)    >= 2,000
 sandbox_over_in_process                  sandboxed / bare in-process calls/s (information)      -
 score_gold_all_s                         scoring all four benchmarks' gold answers (s)          < 10
@@ -22,6 +23,7 @@ score_cached_rerun_generations           generations made by that re-run        
 train_weighted_step_time_ratio           MAE+PKT trainer step / stock SFTTrainer step           <= 1.05
 train_weighted_peak_memory_ratio         peak memory of the same two steps                      <= 1.05
 irm_reward_share_of_rl_step              IRM reward seconds / GRPO step seconds                 < 0.01
+worst_* (bench_worst_case.py)            worst-case latencies on hostile inputs / bad tools     see script
 =======================================  =====================================================  ===========
 
     python tests/perf/run_all.py [--quick] [--only NAME,...] [--json-out FILE]
@@ -60,6 +62,7 @@ ARGS: dict[str, tuple[list[str], list[str]]] = {
     "bench_report.py": ([], ["--items", "2000"]),
     "bench_prefix_reuse.py": ([], ["--limit", "2"]),
     "bench_kv_buffers.py": ([], ["--new", "32"]),
+    "bench_worst_case.py": ([], ["--soak", "2000", "--repeat", "1"]),
 }
 TIMEOUT_S = {"bench_training.py": 1800, "bench_score_cache.py": 900}
 
@@ -111,6 +114,9 @@ RATIOS: dict[str, tuple[str, str, float | bool | None, Extract]] = {
     "parse_classify_outputs_per_s": (
         "parse + classify outputs/s, one core", ">=", 20_000, _get("bench_parse_classify.py", "outputs_per_s"),
     ),
+    "classify_feedback_per_s": (
+        "classify_feedback texts/s, one core", ">=", 20_000, _get("bench_parse_classify.py", "feedback_per_s"),
+    ),
     "parse_classify_outputs_per_cpu_s": (
         "  same, per CPU second of the process", "info", None, _get("bench_parse_classify.py", "outputs_per_cpu_s"),
     ),
@@ -134,6 +140,23 @@ RATIOS: dict[str, tuple[str, str, float | bool | None, Extract]] = {
     "irm_reward_share_of_rl_step": ("IRM reward time / RL (GRPO) step time", "<", 0.01,
                                     _get("bench_training.py", "irm", "irm_reward_share")),
     "parse_outputs_per_s": ("parse only, outputs/s, one core", "info", None, _get("bench_parse.py", "outputs_per_s")),
+    "worst_parse_hostile_1mb_s": ("worst 1 MB hostile output, 7 formats (s)", "<", 20.0,
+                                  _get("bench_worst_case.py", "parse_hostile_1mb_worst_s")),
+    "worst_parse_valid_1mb_s": ("worst 1 MB valid call (s)", "<", 5.0,
+                                _get("bench_worst_case.py", "parse_valid_1mb_worst_s")),
+    "worst_parse_growth_4x_ratio": ("parse time ratio for 4x the input (linear ~4, quadratic ~16)", "<", 9.0,
+                                    _get("bench_worst_case.py", "parse_growth_4x_worst_ratio")),
+    "worst_classify_long_observations_s": ("classify the long observations (s)", "<", 2.0,
+                                           _get("bench_worst_case.py", "classify_long_observations_s")),
+    "worst_classify_adversarial_s": ("classify the adversarial feedback texts (s)", "<", 2.0,
+                                     _get("bench_worst_case.py", "classify_adversarial_feedback_s")),
+    "worst_calculator_exponent_s": ("refuse a huge exponent (s)", "<", 0.5,
+                                    _get("bench_worst_case.py", "calculator_huge_exponent_worst_s")),
+    "worst_regex_guard_s": ("refuse a catastrophic regex (s)", "<", 3.0, _get("bench_worst_case.py", "regex_guard_s")),
+    "worst_sandbox_timeout_s": ("hanging tool, 0.5 s timeout, answered in (s)", "<", 3.0,
+                                _get("bench_worst_case.py", "sandbox_timeout_worst_s")),
+    "soak_calls_per_s": ("sandboxed calls/s with 5% faults", ">=", 334,
+                         _get("bench_worst_case.py", "soak_calls_per_s")),
 }  # fmt: skip
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
 import pytest
@@ -42,12 +41,14 @@ def test_trivial_call_and_workers_report_their_guards(pool: SandboxPool) -> None
     assert feats["audit_hook"] and feats["rlimits"]
 
 
-@pytest.mark.parametrize("tool", ["hang", "spin"])
-def test_hang_and_endless_loop_time_out_and_worker_is_replaced(pool: SandboxPool, tool: str) -> None:
+@pytest.mark.parametrize(("tool", "kwargs"), [("hang", {"seconds": 60.0}), ("spin", {})])
+def test_hang_and_endless_loop_time_out_and_worker_is_replaced(
+    pool: SandboxPool, tool: str, kwargs: dict[str, float]
+) -> None:
+    # a hang that ignored the deadline would wake up and succeed, a spin would hit RLIMIT_CPU instead; how soon
+    # the deadline answers is measured by tests/perf/bench_worst_case.py
     before = pool.replaced
-    t0 = time.monotonic()
-    out = pool.run(f"bad_tools:{tool}", {}, timeout_s=0.5)
-    assert time.monotonic() - t0 < 3.0
+    out = pool.run(f"bad_tools:{tool}", kwargs, timeout_s=0.5)
     assert_unstable(out, "timed out after 0.5 seconds")
     assert out.replaced and pool.replaced == before + 1
     assert_serves(pool)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 import uuid
 from pathlib import Path
 
@@ -29,6 +28,10 @@ LOCAL_CONFIGS = {
     },
     "File/file_operation": {"write_file", "read_file"},
 }
+
+
+#: A regex with catastrophic backtracking on its text: the regex tools stop it ("took longer ...").
+CATASTROPHIC_REGEX = {"pattern": r"(a+)+$", "text": "a" * 5000 + "b"}
 
 
 def _run(ctx: CallContext, name: str, **args: object) -> object:
@@ -240,10 +243,8 @@ def test_regex_utilities_and_guard(ctx: CallContext) -> None:
     assert (
         _run(ctx, "regex_replace", pattern="cat", replacement="dog", text="Cat cat", flags="i") == "dog dog"
     )
-    start = time.perf_counter()
-    with pytest.raises(ToolCallFailed, match="took longer"):
-        _run(ctx, "regex_search", pattern=r"(a+)+$", text="a" * 5000 + "b")
-    assert time.perf_counter() - start < 3.0
+    with pytest.raises(ToolCallFailed, match="took longer"):  # how soon: tests/perf/bench_worst_case.py
+        _run(ctx, "regex_search", **CATASTROPHIC_REGEX)
     for args in (
         {"pattern": "(", "text": "x"},
         {"pattern": "x" * 1000, "text": "x"},
