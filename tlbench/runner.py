@@ -32,7 +32,6 @@ from __future__ import annotations
 import datetime as _dt
 import functools
 import hashlib
-import json
 import os
 import platform
 import sys
@@ -454,7 +453,7 @@ def _prior_segments(path: Path, identity: str, cfg: RunConfig) -> list[dict[str,
     else in that folder is a different run being overwritten), and only while it is not complete.
     Interrupted segments keep the time of their last checkpoint."""
     try:
-        prior = json.loads(path.read_text(encoding="utf-8"))
+        prior = jsonio.parse(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return []
     if not isinstance(prior, dict) or prior.get("status") == "complete":
@@ -764,14 +763,14 @@ def run_table(run_dir: Path) -> str:
     ToolEyes; benchmarks not finished yet are left out. A footer line says how the run was made."""
     from tabulate import tabulate
 
-    manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    manifest = jsonio.parse((run_dir / "manifest.json").read_text(encoding="utf-8"))
     head = ["model"]
     row: list[Any] = [manifest.get("name", "")]
     for name in manifest.get("benchmarks", []):
         path = run_dir / name / "results.json"
         if not path.is_file():
             continue
-        summary = json.loads(path.read_text(encoding="utf-8")).get("summary", {})
+        summary = jsonio.parse(path.read_text(encoding="utf-8")).get("summary", {})
         keys = ["DE", "CE", "VA"] if "VA" in summary else ["TS", "PI", "CF"]
         if "exec_accuracy" in summary:
             keys.append("exec_accuracy")

@@ -14,7 +14,6 @@ hosted APIs) through ``requests``.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import threading
@@ -126,7 +125,7 @@ class OpenAIBackend:
         try:
             resp = self._session().post(
                 self.base_url + path,
-                data=json.dumps(body),
+                data=jsonio.dumps(body).encode("utf-8"),
                 headers=self._headers(),
                 timeout=self.timeout,
                 stream=True,
@@ -148,7 +147,7 @@ class OpenAIBackend:
         if resp.status_code >= 400:
             raise ValueError(f"HTTP {resp.status_code}: {bytes(raw[:200]).decode('utf-8', 'replace')}")
         try:
-            data = json.loads(bytes(raw))
+            data = jsonio.parse(bytes(raw))
         except ValueError:
             raise _Retryable("response is not JSON") from None
         if not isinstance(data, dict):

@@ -27,7 +27,6 @@ short summary.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -143,7 +142,7 @@ def _collect(args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
         "model": args.model,
         "model_id": backend.identity,
         "backend": kind,
-        "sampling": json.loads(config.key()),
+        "sampling": jsonio.parse(config.key()),
     }
     try:
         stats = collect(

@@ -34,7 +34,6 @@ batch finishes) so a killed run re-run with the same command regenerates nothing
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -306,7 +305,7 @@ def _engine_args(pairs: list[str]) -> dict[str, Any]:
         if not sep or not key.strip():
             raise UsageError(f"--engine-arg {pair!r}: expected KEY=VALUE")
         try:
-            out[key.strip()] = json.loads(value)
+            out[key.strip()] = jsonio.parse(value)
         except ValueError:
             out[key.strip()] = value
     return out

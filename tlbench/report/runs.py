@@ -11,12 +11,12 @@ unreadable ``results.json``, is a ``DataError`` with file:line; a missing direct
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tlbench import jsonio
 from tlbench.errors import DataError, UsageError
 
 __all__ = ["Run", "load_run", "load_runs", "read_jsonl", "item_bool"]
@@ -91,7 +91,7 @@ def read_jsonl(path: Path, *, missing_ok: bool = False) -> tuple[list[dict[str, 
         if not line.strip():
             continue
         try:
-            value = json.loads(line)
+            value = jsonio.parse(line)
         except ValueError:
             value = None
         if not isinstance(value, dict):
@@ -105,7 +105,7 @@ def read_jsonl(path: Path, *, missing_ok: bool = False) -> tuple[list[dict[str, 
 
 def _read_json(path: Path) -> dict[str, Any]:
     try:
-        value = json.loads(path.read_text(encoding="utf-8"))
+        value = jsonio.parse(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise DataError("file not found", path=str(path)) from None
     except ValueError as exc:
