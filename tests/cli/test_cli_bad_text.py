@@ -1,14 +1,18 @@
-"""Bad text must not crash a run: JSON nested 100,000 deep in any file or response tlbench reads.
+"""Bad text must not crash a run: JSON nested 100,000 deep in any file or response tlbench reads, and a
+reader that goes away (``tlbench ... | head``).
 
 Issue: ``json.loads`` raises ``RecursionError`` (not ``ValueError``) on a value nested too deep, so one such
 line crashed ``classify``, the run readers of ``compare``/``report``, trajectory and import readers, the
-BFCL loader and the openai backend's response parsing. Wanted: a clear error record, a one-line error or a
-failed item, never a crash.
+BFCL loader and the openai backend's response parsing; and piping any command into ``head`` printed a
+``BrokenPipeError`` traceback. Wanted: a clear error record / one-line error / failed item, never a crash.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -18,6 +22,7 @@ from tlbench.backends.openai_http import OpenAIBackend
 from tlbench.cli import main
 from tlbench.errors import DataError
 
+ROOT = Path(__file__).resolve().parents[2]
 DEEP = "[" * 100_000
 GOOD = json.dumps({"output": "Action: a\nAction Input: {}", "format": "react"})
 
@@ -109,3 +114,24 @@ def test_engine_arg_values_nested_too_deep_stay_text() -> None:
     from tlbench.cli.score import _engine_args
 
     assert _engine_args([f"x={DEEP}"]) == {"x": DEEP}
+
+
+def test_a_closed_output_pipe_ends_quietly(tmp_path: Path) -> None:
+    src = tmp_path / "in.jsonl"
+    src.write_text(f"{GOOD}\n" * 50, encoding="utf-8")
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader (`head`) is gone before the first line
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "tlbench", "classify", str(src)],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert proc.stderr == "" and proc.returncode == 141  # 128 + SIGPIPE, like `cat | head`
