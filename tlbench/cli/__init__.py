@@ -1,9 +1,10 @@
 """The ``tlbench`` command line: one module per subcommand, each with ``add_arguments`` and ``run``.
 
 Every deliberate error (``TlbenchError``) and every argparse error becomes one line on stderr and exit
-code 2; a subcommand that is not implemented yet says so and exits 2 as well, never 0. Output cut short
-by its reader (``tlbench ... | head``) ends the command quietly with exit code 141 (128 + SIGPIPE, as for
-other Unix tools), never a ``BrokenPipeError`` traceback.
+code 2; a subcommand that is not implemented yet says so and exits 2 as well, never 0. An infrastructure
+failure that stopped a command (``InfraError``) is one line and exit code 3, the code of a run that ended
+incomplete. Output cut short by its reader (``tlbench ... | head``) ends the command quietly with exit
+code 141 (128 + SIGPIPE, as for other Unix tools), never a ``BrokenPipeError`` traceback.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Sequence
 from types import ModuleType
 from typing import NoReturn
 
-from tlbench.errors import TlbenchError
+from tlbench.errors import EXIT_INCOMPLETE, InfraError, TlbenchError
 
 __all__ = ["main", "COMMANDS"]
 
@@ -82,6 +83,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         _silence_stdio()
         return EXIT_BROKEN_PIPE
+    except InfraError as exc:
+        print(f"tlbench {args.command}: incomplete: {exc}", file=sys.stderr)
+        return EXIT_INCOMPLETE
     except TlbenchError as exc:
         print(f"tlbench {args.command}: error: {exc}", file=sys.stderr)
         return 2
