@@ -63,7 +63,6 @@ from __future__ import annotations
 
 import ast
 import atexit
-import json
 import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -72,6 +71,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.base import MODES, Item, ItemScore, LoadReport
+from tlbench import jsonio
 from tlbench.errors import DataError, UsageError
 from tlbench.types import ParseFailure, ParseResult, ToolCall, ToolDoc
 from tools_env.env import ToolEnv
@@ -447,7 +447,7 @@ def _read_jsonl(path: Path, report: LoadReport) -> list[tuple[int, dict[str, Any
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
+            obj = jsonio.parse(line)
         except ValueError as exc:
             report.warn(path, n, f"skipped: not JSON ({exc})")
             continue

@@ -27,6 +27,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
+from tlbench import jsonio
 from tlbench.errors import DataError, UsageError
 
 __all__ = [
@@ -226,7 +227,7 @@ def _parse_manifest(doc: Any, where: Path) -> Manifest:
 @lru_cache(maxsize=8)
 def _load_cached(path: Path, mtime_ns: int) -> Manifest:
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        doc = jsonio.parse(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise DataError(f"cannot read manifest: {exc}", path=str(path)) from None
     return _parse_manifest(doc, path)

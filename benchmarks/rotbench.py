@@ -58,6 +58,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.base import MODES, Item, ItemScore, LoadReport
+from tlbench import jsonio
 from tlbench.errors import DataError, UsageError
 from tlbench.types import ParseFailure, ParseResult, ToolCall
 
@@ -236,7 +237,7 @@ def _convert_message(msg: Any) -> dict[str, Any]:
 def _tool_list(system: str) -> list[Any]:
     """The raw tool list, found as upstream does (first ``[`` up to the last 13 characters)."""
     try:
-        tools = json.loads(system[system.find("[") : -13])
+        tools = jsonio.parse(system[system.find("[") : -13])
     except ValueError:
         tools, _ = json.JSONDecoder().raw_decode(system[system.find("[") :])
     if not isinstance(tools, list) or len(tools) < 2:
@@ -263,7 +264,7 @@ class RoTBench:
         """Items in file order; a malformed entry is reported (``file:item N``) and skipped."""
         path = Path(data_dir) / self.relpath
         try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
+            raw = jsonio.parse(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise DataError(
                 "benchmark file not found (run 'tlbench data pull rotbench' or pass --data-dir)",

@@ -47,7 +47,6 @@ below 100 and are listed in ``metadata["arbitrary_gold"]``.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections import Counter
@@ -122,10 +121,10 @@ def repair_action_input(text: str) -> tuple[dict[str, Any], bool]:
     """
     repaired = False
     try:
-        value = json.loads(text) if text.strip() else {}
+        value = jsonio.parse(text) if text.strip() else {}
     except ValueError:
         fixed = _DUP_KEY.sub(lambda m: f'"{m.group(1)}": ', text)
-        value = json.loads(fixed)
+        value = jsonio.parse(fixed)
         repaired = True
     if not isinstance(value, dict):
         raise ValueError("Action_Input is not a JSON object")
@@ -331,7 +330,7 @@ class ToolAlpaca:
 
         path = Path(data_dir) / RELPATH
         try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
+            raw = jsonio.parse(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise DataError(
                 "benchmark file not found (run 'tlbench data pull toolalpaca' or pass --data-dir)",

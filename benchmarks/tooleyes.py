@@ -55,6 +55,7 @@ from typing import Any
 
 from benchmarks.base import MODES, Item, ItemScore, LoadReport
 from benchmarks.metrics import Aggregate, bootstrap_ci, bootstrap_indices, pct, ratio_ci
+from tlbench import jsonio
 from tlbench.errors import DataError, UsageError
 from tlbench.types import ErrorKind, Feedback, ToolCall, ToolDoc
 
@@ -410,7 +411,7 @@ class ToolEyes:
 
         path = Path(data_dir) / DATA_FILE
         try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
+            raw = jsonio.parse(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise DataError(
                 "benchmark file not found (run 'tlbench data pull tooleyes')", path=str(path)
@@ -492,7 +493,7 @@ class ToolEyes:
         record: Any = None
         if isinstance(output, str) and output.lstrip().startswith("{"):
             try:
-                record = json.loads(output)
+                record = jsonio.parse(output)
             except ValueError:
                 record = None
         if not isinstance(record, Mapping):

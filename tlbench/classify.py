@@ -52,6 +52,7 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from tlbench import jsonio
 from tlbench.feedback import FeedbackDetail, classify_feedback, classify_feedback_detail
 from tlbench.types import (
     CallVerdict,
@@ -677,7 +678,7 @@ def _call_from_any(value: Any) -> ToolCall | None:
     args = value.get("arguments", value.get("parameters", {}))
     if isinstance(args, str):
         try:
-            args = json.loads(args) if args.strip() else {}
+            args = jsonio.parse(args) if args.strip() else {}
         except ValueError:
             return None
     if not isinstance(args, Mapping):
@@ -702,7 +703,7 @@ def gold_alternatives(
         s = value.strip()
         if s[:1] in "[{":
             try:
-                return gold_alternatives(json.loads(s), fmt, docs)
+                return gold_alternatives(jsonio.parse(s), fmt, docs)
             except ValueError:
                 pass
         return [_gold_text(s, fmt, docs)]

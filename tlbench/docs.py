@@ -26,6 +26,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from tlbench import jsonio
 from tlbench.errors import DataError
 from tlbench.types import ToolDoc
 
@@ -176,7 +177,7 @@ def docs_from_rotbench_system(system_text: str) -> tuple[ToolDoc, ...]:
     end = system_text.rfind(_LETS_BEGIN)
     chunk = system_text[start : end if end > start else len(system_text)].strip()
     try:
-        data = json.loads(chunk)
+        data = jsonio.parse(chunk)
     except ValueError:
         try:  # trailing prose after the array: take the first complete JSON value
             data, _ = json.JSONDecoder().raw_decode(chunk)
@@ -192,7 +193,7 @@ def docs_from_tooleyes_config(source: str | Path | Sequence[Any]) -> tuple[ToolD
     if isinstance(source, str | Path):
         path = Path(source)
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = jsonio.parse(path.read_text(encoding="utf-8"))
         except OSError as exc:
             raise DataError(f"cannot read tool config: {exc.strerror or exc}", path=str(path)) from None
         except ValueError as exc:
@@ -262,7 +263,7 @@ def docs_from_toolalpaca(item: Mapping[str, Any]) -> tuple[ToolDoc, ...]:
         m = _TA_PARAMS.search(text)
         if m:
             try:
-                raw = json.loads(m.group(1))
+                raw = jsonio.parse(m.group(1))
             except ValueError:
                 raw = {}
             if isinstance(raw, Mapping):
@@ -484,7 +485,7 @@ def docs_from_any(value: Any) -> tuple[ToolDoc, ...]:
         s = value.strip()
         if s[:1] in "[{":
             try:
-                return docs_from_any(json.loads(s))
+                return docs_from_any(jsonio.parse(s))
             except ValueError:
                 pass
         if "def " in s:

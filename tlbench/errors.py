@@ -5,14 +5,31 @@
     TlbenchError            base class: anything tlbench raises deliberately
     ├── UsageError          the user asked for something impossible (bad option, unknown name): exit 2
     ├── DataError           a data file is missing, corrupt or malformed (carries file:line when known)
+    ├── InfraError          a server or backend failed before the command could do its work: exit 3
     └── NotImplementedYet   a subcommand or feature that a later milestone fills in
 
 The CLI turns every ``TlbenchError`` into one line on stderr and exit code 2; any other exception is a bug.
+A command that ran to the end but could not do all its work because of infrastructure failures (a server
+that answered errors or went away, a backend that crashed on some items) exits with
+:data:`EXIT_INCOMPLETE` (3) after saying how many items failed and why: re-running it retries them.
 """
 
 from __future__ import annotations
 
-__all__ = ["TlbenchError", "UsageError", "DataError", "NotImplementedYet"]
+__all__ = [
+    "TlbenchError",
+    "UsageError",
+    "DataError",
+    "InfraError",
+    "NotImplementedYet",
+    "EXIT_USAGE",
+    "EXIT_INCOMPLETE",
+]
+
+#: Exit code of a usage or data error (one line on stderr).
+EXIT_USAGE = 2
+#: Exit code of a run that ended ``incomplete``: some items failed for infrastructure reasons (not scored).
+EXIT_INCOMPLETE = 3
 
 
 class TlbenchError(Exception):
@@ -33,6 +50,12 @@ class DataError(TlbenchError):
         super().__init__(f"{where}{message}")
         self.path = path
         self.line = line
+
+
+class InfraError(TlbenchError):
+    """An infrastructure failure (server error, lost connection, backend crash) that leaves nothing to do:
+    not the user's mistake and not the model's, so the CLI exits :data:`EXIT_INCOMPLETE` (running the same
+    command again, once the server answers, retries)."""
 
 
 class NotImplementedYet(TlbenchError):

@@ -18,7 +18,10 @@ which the standard library writes as ``Infinity``: not JSON, and rejected by str
 
 :func:`canonical` is the sorted, compact form used for cache keys and hashes, equally safe to encode.
 
-:func:`loads` is the matching strict reader (rejects ``NaN``/``Infinity`` literals). :func:`write_text`
+:func:`parse` reads JSON from outside (files, servers, model output, command lines): every failure is a
+``ValueError`` (``json.JSONDecodeError``), including a value nested too deep for the recursive decoder, which
+``json.loads`` reports as ``RecursionError`` (``[`` x 100,000 in one line must be a bad line, not a crash).
+:func:`loads` is the strict variant that also rejects ``NaN``/``Infinity`` literals. :func:`write_text`
 writes a whole document atomically.
 """
 
@@ -32,7 +35,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Literal
 
-__all__ = ["dumps", "loads", "canonical", "dump_line", "write_text", "write_lines", "finite"]
+__all__ = ["dumps", "loads", "parse", "canonical", "dump_line", "write_text", "write_lines", "finite"]
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -100,9 +103,24 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
-def loads(text: str | bytes) -> Any:
-    """Strict ``json.loads``: ``NaN``, ``Infinity`` and ``-Infinity`` literals are errors (``ValueError``)."""
-    return json.loads(text, parse_constant=_reject_constant)
+def parse(text: str | bytes | bytearray) -> Any:
+    """``json.loads`` that fails only with ``ValueError`` (``json.JSONDecodeError``), also on deep nesting."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise _too_deep(text) from None
+
+
+def loads(text: str | bytes | bytearray) -> Any:
+    """Strict :func:`parse`: ``NaN``, ``Infinity`` and ``-Infinity`` literals are errors (``ValueError``)."""
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except RecursionError:
+        raise _too_deep(text) from None
+
+
+def _too_deep(text: str | bytes | bytearray) -> json.JSONDecodeError:
+    return json.JSONDecodeError("JSON value nested too deeply", text if isinstance(text, str) else "", 0)
 
 
 def dump_line(obj: Any, *, default: Callable[[Any], Any] | None = None) -> str:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import json
 import os
 import shutil
 import tempfile
@@ -95,7 +94,7 @@ def _file_digest(path: Path, memo_dir: Path) -> str:
     memo_file = memo_dir / "hashes.json"
     memo: dict[str, str] = {}
     try:
-        memo = json.loads(memo_file.read_text(encoding="utf-8"))
+        memo = jsonio.parse(memo_file.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         memo = {}
     if memo_key in memo:

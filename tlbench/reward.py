@@ -25,10 +25,10 @@ Decisions beyond the paper (documented, tested):
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from tlbench import jsonio
 from tlbench.classify import classify, gold_alternatives
 from tlbench.docs import docs_from_any
 from tlbench.errors import TlbenchError
@@ -195,7 +195,7 @@ def openrlhf_reward_func(queries: Sequence[str], prompts: Sequence[str], labels:
         completions.append(query[len(prompt) :] if query.startswith(prompt) else query)
         if isinstance(label, str):
             try:
-                label = json.loads(label)
+                label = jsonio.parse(label)
             except ValueError:
                 label = {}
         label = label if isinstance(label, Mapping) else {}

@@ -2,10 +2,11 @@
 
 One :class:`RunConfig` describes a run; :func:`run` writes the run directory of ``docs/formats.md``::
 
-    RUN/manifest.json                 status "running" while it works, "complete" at the end
+    RUN/manifest.json                 status "running" while it works, "complete" (or "incomplete") at the end
     RUN/<benchmark>/results.json      the object `tlbench score --predictions --out` writes
     RUN/<benchmark>/items.jsonl       scored items + prompt / output / gold (/ turns for episodes)
     RUN/<benchmark>/predictions.jsonl re-scorable with `tlbench score --predictions`
+    RUN/<benchmark>/failed.jsonl      items not scored: their generation failed (only when there are some)
 
 Why it is shaped this way:
 
@@ -22,6 +23,12 @@ Why it is shaped this way:
 * Scoring reuses the benchmarks' own ``score_item`` / ``score_transcript`` and ``aggregate_for``, so a
   run's ``results.json`` is the same object as the ``--predictions`` path's (and re-scoring
   ``predictions.jsonl`` gives the same figures).
+* **An infrastructure failure is not a model error.** A generation that failed (HTTP error, lost
+  connection, time-out, backend exception: ``Generation.ok`` is False) has no model output. Its item (its
+  whole episode, for ToolEyes) is not scored: it is left out of numerator and denominator, listed in
+  ``failed.jsonl``, counted in ``results.json`` and the manifest (``infra_failures``), and the run ends
+  with status ``incomplete`` (``score --model`` exits 3). Failures are never cached, so re-running the same
+  command asks again for exactly those items (finished ones come from the cache) and completes the run.
 * Prompt format ``auto``: benchmarks whose items carry their own ReAct system prompt (RoTBench, ToolEyes)
   keep it (:func:`tlbench.prompts.auto_react_format`); the others use the model's own format
   (:func:`tlbench.prompts.auto_format`). The format actually used is recorded per benchmark.
@@ -32,7 +39,6 @@ from __future__ import annotations
 import datetime as _dt
 import functools
 import hashlib
-import json
 import os
 import platform
 import sys
@@ -163,6 +169,7 @@ class Progress:
         self.done = 0
         self.tokens = 0
         self.cached = 0
+        self.failed = 0
         self.start = time.monotonic()
         self._last = 0.0
         self._shown = -1
@@ -173,6 +180,7 @@ class Progress:
         self.done += items
         self.tokens += sum(g.n_new_tokens for g in gens if not g.cached)
         self.cached += sum(1 for g in gens if g.cached)
+        self.failed += sum(1 for g in gens if not g.ok)
         now = time.monotonic()
         if self._tty or now - self._last >= self.every:
             self._last = now
@@ -183,7 +191,9 @@ class Progress:
         dt = max(time.monotonic() - self.start, 1e-9)
         return (
             f"{self.label}: {self.done}/{self.total} items, {self.done / dt:.2f} items/s, "
-            f"{self.tokens / dt:.1f} tokens/s, {self.cached} cached, {dt:.0f}s"
+            f"{self.tokens / dt:.1f} tokens/s, {self.cached} cached, "
+            + (f"{self.failed} failed, " if self.failed else "")
+            + f"{dt:.0f}s"
         )
 
     def _emit(self, final: bool) -> None:
@@ -268,6 +278,16 @@ class _Context:
     stats: dict[str, int] = field(default_factory=lambda: {"tokens": 0, "new": 0, "hits": 0})
     log: TextIO = sys.stderr
     checkpoint: Callable[[], None] | None = None
+    #: Items whose generation failed for infrastructure reasons (the manifest's ``infra_failures``).
+    infra: dict[str, Any] = field(
+        default_factory=lambda: {
+            "count": 0,
+            "n_items": 0,
+            "first_error": None,
+            "hint": None,
+            "benchmarks": {},
+        }
+    )
 
 
 def _inner(backend: Backend) -> Any:
@@ -382,6 +402,7 @@ def run(
         "tokens_generated": 0,
         "generations": 0,
         "cache_hits": 0,
+        "infra_failures": ctx.infra,  # updated in place as benchmarks finish
         "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "status": "running",
     }
@@ -413,7 +434,7 @@ def run(
     finally:
         if cache is not None:
             cache.close()
-    manifest["status"] = "complete"
+    manifest["status"] = "incomplete" if ctx.infra["count"] else "complete"
     save()
     return manifest
 
@@ -454,7 +475,7 @@ def _prior_segments(path: Path, identity: str, cfg: RunConfig) -> list[dict[str,
     else in that folder is a different run being overwritten), and only while it is not complete.
     Interrupted segments keep the time of their last checkpoint."""
     try:
-        prior = json.loads(path.read_text(encoding="utf-8"))
+        prior = jsonio.parse(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return []
     if not isinstance(prior, dict) or prior.get("status") == "complete":
@@ -504,10 +525,25 @@ def _generate(
                 ctx.stats["hits"] += 1
             elif g.ok:
                 ctx.stats["new"] += 1
+            else:
+                _note_failure(ctx, g)
         progress.update(len(idx), gens)
         if ctx.checkpoint is not None:
             ctx.checkpoint()
     return [g if g is not None else Generation.failed("not generated") for g in out]
+
+
+def _note_failure(ctx: _Context, g: Generation) -> None:
+    """Say once, as it happens, that generations fail (and what to do about it, when the backend knows)."""
+    if ctx.infra["first_error"] is None:
+        ctx.infra["first_error"] = g.error or "generation failed"
+        ctx.log.write(
+            f"tlbench score: warning: a generation failed ({ctx.infra['first_error']}); items whose "
+            "generation fails are not scored, and the run will end 'incomplete'\n"
+        )
+    if g.hint and ctx.infra["hint"] is None:
+        ctx.infra["hint"] = g.hint
+        ctx.log.write(f"tlbench score: hint: {g.hint}\n")
 
 
 def _prompt_len_text(prompt: Any) -> str:
@@ -543,11 +579,10 @@ def _run_benchmark(ctx: _Context, name: str) -> None:
     config = GenConfig(max_new_tokens=ctx.cfg.max_new_tokens, stop=stop_for(fmt), seed=ctx.cfg.seed)
     out_dir = ctx.cfg.out / name
     out_dir.mkdir(parents=True, exist_ok=True)
-    if getattr(bench, "predictions_are_transcripts", False):
+    episodes = bool(getattr(bench, "predictions_are_transcripts", False))
+    if episodes:
         records, extras = _run_episodes(ctx, name, items, fmt, parser, config)
-        scores = [
-            bench.score_transcript(it, rec, ctx.cfg.mode) for it, rec in zip(items, records, strict=True)
-        ]
+        errors = [extra.pop("infra_error", None) for extra in extras]
     else:
         prompts = [_render(ctx, fmt, it.messages, it.tools) for it in items]
         tools = [native_tools(fmt, it.tools) for it in items]
@@ -557,13 +592,34 @@ def _run_benchmark(ctx: _Context, name: str) -> None:
         records = [
             {"index": it.index, "id": it.id, "output": g.text} for it, g in zip(items, gens, strict=True)
         ]
-        scores = [
-            bench.score_item(it, g.text, ctx.cfg.mode, parser) for it, g in zip(items, gens, strict=True)
-        ]
         extras = [
             {"prompt": p, "output": g.text, **_gen_extra(g)} for p, g in zip(prompts, gens, strict=True)
         ]
-    _write_benchmark(ctx, name, bench, items, scores, records, extras, parser, warnings)
+        errors = [None if g.ok else g.error or "generation failed" for g in gens]
+    # an item whose generation failed has no model output: it is listed, not scored (module docstring)
+    keep = [k for k, err in enumerate(errors) if err is None]
+    failures = [
+        {"index": items[k].index, "id": items[k].id, "error": err}
+        for k, err in enumerate(errors)
+        if err is not None
+    ]
+    if episodes:
+        scores = [bench.score_transcript(items[k], records[k], ctx.cfg.mode) for k in keep]
+    else:
+        scores = [bench.score_item(items[k], records[k]["output"], ctx.cfg.mode, parser) for k in keep]
+    _write_benchmark(
+        ctx,
+        name,
+        bench,
+        [items[k] for k in keep],
+        scores,
+        [records[k] for k in keep],
+        [extras[k] for k in keep],
+        parser,
+        warnings,
+        failures=failures,
+        n_items=len(items),
+    )
 
 
 def _gen_extra(g: Generation) -> dict[str, Any]:
@@ -583,11 +639,22 @@ def _write_benchmark(
     extras: Sequence[Mapping[str, Any]],
     parser: str,
     warnings: list[str],
+    *,
+    failures: Sequence[Mapping[str, Any]] = (),
+    n_items: int | None = None,
 ) -> None:
-    """results.json / items.jsonl / predictions.jsonl: the ``--predictions`` objects plus the extras."""
+    """results.json / items.jsonl / predictions.jsonl: the ``--predictions`` objects plus the extras, and
+    failed.jsonl with the items left unscored by an infrastructure failure (removed when there are none)."""
     from benchmarks.metrics import aggregate_for
 
     out_dir = ctx.cfg.out / name
+    first_error = str(failures[0]["error"]) if failures else None
+    ctx.infra["n_items"] += len(items) + len(failures)
+    if failures:
+        ctx.infra["count"] += len(failures)
+        ctx.infra["benchmarks"][name] = len(failures)
+        if ctx.infra["first_error"] is None:
+            ctx.infra["first_error"] = first_error
     agg = aggregate_for(bench, list(scores), resamples=ctx.cfg.resamples, seed=ctx.cfg.seed)
     result = {
         "benchmark": name,
@@ -595,13 +662,18 @@ def _write_benchmark(
         "format": parser,
         "prompt_format": ctx.formats[name],
         "predictions": str(out_dir / "predictions.jsonl"),
-        "n_items": len(items),
+        "n_items": len(items) + len(failures) if n_items is None else n_items,
         "n_predictions": len(records),
         "missing_ids": [],
         "load_warnings": warnings,
+        "infra_failures": {"count": len(failures), "first_error": first_error},
         **agg.to_dict(),
     }
     _write_jsonl(out_dir / "predictions.jsonl", records)
+    if failures:
+        _write_jsonl(out_dir / "failed.jsonl", failures)
+    else:
+        (out_dir / "failed.jsonl").unlink(missing_ok=True)
     rows = []
     for item, score, extra in zip(items, scores, extras, strict=True):
         gold = [[c.to_dict() for c in alt] for alt in item.gold]
@@ -682,13 +754,14 @@ def _run_episodes(
         )
         first_prompts.append(None)
     envs: list[Any] = [None] * len(items)
+    failed: dict[int, str] = {}  # episode -> error of the generation that failed (infrastructure)
     progress = Progress(f"{name} (episodes)", 0, ctx.log)
     wave = _episode_wave(ctx.backend) or len(items) or 1
     rounds = [(lo, rnd) for lo in range(0, len(items), wave) for rnd in range(MAX_GENERATIONS)]
     try:
         for lo, rnd in rounds:
             members = range(lo, min(lo + wave, len(items)))
-            active = [i for i in members if not episodes[i].finished]
+            active = [i for i in members if not episodes[i].finished and i not in failed]
             if not active:
                 continue
             for i in active:
@@ -706,14 +779,14 @@ def _run_episodes(
             gens = _generate(ctx, prompts, tools, config, progress)
             for i, g in zip(active, gens, strict=True):
                 ep = episodes[i]
-                if not g.ok:
-                    ep.force_finish(error=True)
+                if not g.ok:  # no model output: the episode is incomplete, not force-finished
+                    failed[i] = g.error or "generation failed"
                 else:
                     try:
                         ep.step(g.text)
                     except Exception:  # noqa: BLE001 - one broken episode must not stop the run
                         ep.force_finish(error=True)
-                if ep.finished and envs[i] is not None:
+                if (ep.finished or i in failed) and envs[i] is not None:
                     envs[i].close()
                     envs[i] = None
         progress.close()
@@ -723,7 +796,7 @@ def _run_episodes(
                 env.close()
     records: list[dict[str, Any]] = []
     extras: list[dict[str, Any]] = []
-    for it, ep, prompt in zip(items, episodes, first_prompts, strict=True):
+    for k, (it, ep, prompt) in enumerate(zip(items, episodes, first_prompts, strict=True)):
         ep.env = None
         body = ep.to_dict()
         records.append({"index": it.index, "id": it.id, "path": it.metadata.get("path"), **body})
@@ -744,6 +817,8 @@ def _run_episodes(
                 "forced": ep.forced is not None,
             }
         )
+        if k in failed:
+            extras[-1]["infra_error"] = failed[k]
     return records, extras
 
 
@@ -764,19 +839,23 @@ def run_table(run_dir: Path) -> str:
     ToolEyes; benchmarks not finished yet are left out. A footer line says how the run was made."""
     from tabulate import tabulate
 
-    manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    manifest = jsonio.parse((run_dir / "manifest.json").read_text(encoding="utf-8"))
     head = ["model"]
     row: list[Any] = [manifest.get("name", "")]
     for name in manifest.get("benchmarks", []):
         path = run_dir / name / "results.json"
         if not path.is_file():
             continue
-        summary = json.loads(path.read_text(encoding="utf-8")).get("summary", {})
+        result = jsonio.parse(path.read_text(encoding="utf-8"))
+        summary = result.get("summary", {})
         keys = ["DE", "CE", "VA"] if "VA" in summary else ["TS", "PI", "CF"]
         if "exec_accuracy" in summary:
             keys.append("exec_accuracy")
         head.append(f"{_short(name)}\n" + "/".join(k.replace("_accuracy", "") for k in keys))
-        row.append("/".join(_num(summary.get(k)) for k in keys))
+        scored = summary.get("n") != 0  # nothing scored (every generation failed): no figure, not a zero
+        cell = "/".join(_num(summary.get(k) if scored else None) for k in keys)
+        failed = (result.get("infra_failures") or {}).get("count")
+        row.append(cell + (f" ({failed} not scored)" if failed else ""))
     text = tabulate([row], headers=head, tablefmt="simple", disable_numparse=True)
     foot = (
         f"{manifest.get('status')} | {manifest.get('backend')} | format {manifest.get('prompt_format')} | "
@@ -784,6 +863,12 @@ def run_table(run_dir: Path) -> str:
         f"{manifest.get('generations')} new generations, {manifest.get('cache_hits')} cached, "
         f"{manifest.get('tokens_generated')} tokens"
     )
+    infra = manifest.get("infra_failures") or {}
+    if infra.get("count"):
+        foot += (
+            f"\n{infra['count']} of {infra.get('n_items')} items not scored: their generation failed "
+            f"(first error: {infra.get('first_error')})"
+        )
     return text + "\n" + foot
 
 

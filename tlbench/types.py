@@ -12,7 +12,6 @@ outside this module invents another category name.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
@@ -146,7 +145,7 @@ class ToolCall:
         """Inverse of :meth:`to_dict`; accepts ``parameters`` as an alias of ``arguments``."""
         args = data.get("arguments", data.get("parameters", {}))
         if isinstance(args, str):
-            args = json.loads(args) if args.strip() else {}
+            args = jsonio.parse(args) if args.strip() else {}
         return cls(name=str(data["name"]), arguments=dict(args or {}), raw=str(data.get("raw", "")))
 
 

@@ -21,7 +21,6 @@ The adapter refuses to run unless constructed with ``enabled=True``: live calls 
 
 from __future__ import annotations
 
-import json
 import os
 import string
 import urllib.parse
@@ -180,7 +179,7 @@ class LiveHttpExecutor:
         text = data.decode(resp.encoding or "utf-8", errors="replace")
         if text.lstrip()[:1] in ("{", "["):
             try:
-                return json.loads(text)
+                return jsonio.parse(text)
             except ValueError:
                 pass
         return text

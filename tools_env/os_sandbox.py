@@ -49,7 +49,6 @@ from __future__ import annotations
 
 import ast
 import functools
-import json
 import os
 import resource
 import select
@@ -65,6 +64,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any
 
+from tlbench import jsonio
 from tlbench.types import ToolCall, ToolDoc
 from tools_env.base import CallContext, ToolCallFailed, ToolUnstable
 
@@ -376,7 +376,7 @@ def _unpack(report: IO[bytes], root: Path, limits: CodeLimits) -> tuple[dict[str
     report.seek(0)
     head = report.readline(4096)
     try:
-        info = json.loads(head)
+        info = jsonio.parse(head)
     except ValueError:
         return None, "OSError: the sandbox returned no report (its supervisor was killed)"
     if not isinstance(info, dict):

@@ -18,7 +18,6 @@ tool name and the model's arguments.
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import threading
@@ -156,7 +155,7 @@ class ReplayStore:
         if row is None:
             return None
         try:
-            return Recorded(row[0], json.loads(row[1]))
+            return Recorded(row[0], jsonio.parse(row[1]))
         except ValueError:
             raise DataError(f"corrupt replay row for tool {tool!r}", path=str(self.path)) from None
 

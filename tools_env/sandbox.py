@@ -552,7 +552,7 @@ def _encode(i: int, r: SandboxRequest) -> tuple[bytes | None, SandboxOutcome | N
 def _decode(line: bytes, i: int) -> tuple[SandboxOutcome, bool]:
     """Turn a response line into an outcome; the flag says whether the worker must be retired."""
     try:
-        msg = json.loads(line)
+        msg = jsonio.parse(line)
     except ValueError:
         return _unstable("tool unavailable: garbled response from the sandbox worker", "Garbled", True), True
     if not isinstance(msg, dict) or msg.get("id") != i:
@@ -863,7 +863,7 @@ class _WorkerLoop:
             r.setrlimit(r.RLIMIT_CPU, (spent + int(self.limits["cpu_s"]), r.RLIM_INFINITY))
 
     def handle(self, line: bytes) -> dict[str, Any]:
-        msg = json.loads(line)
+        msg = jsonio.parse(line)
         rid = msg.get("id")
         workdir = msg.get("workdir") or self.home
         try:
@@ -969,7 +969,7 @@ def _worker_main() -> None:
         os.dup2(null, fd)
     os.close(null)
     inp = os.fdopen(in_fd, "rb", buffering=1 << 16)
-    config = json.loads(inp.readline() or b"{}")
+    config = jsonio.parse(inp.readline() or b"{}")
     if config.get("pdeathsig"):
         with contextlib.suppress(Exception):
             _libc().prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: die with the parent

@@ -29,7 +29,6 @@ TYPE_MISMATCH too.
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -124,7 +123,7 @@ def _validator(schema_text: str) -> Any:
     """A compiled jsonschema validator for one (canonical) schema; None when the schema itself is invalid."""
     import jsonschema
 
-    schema = json.loads(schema_text)
+    schema = jsonio.parse(schema_text)
     cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
     try:
         cls.check_schema(schema)

@@ -9,6 +9,10 @@ appended by :class:`training.trajectory.TrajectoryWriter` (fsync per record). Re
 after a kill skips the ids already written, and the generation cache makes replayed turns free, so a killed
 run loses at most the episodes that were in flight and never duplicates one.
 
+A generation that failed for an infrastructure reason (server error, lost connection, time-out, backend
+crash) is not a model output: its episode stops, is not written (no turn is labelled as a model error) and is
+counted in ``infra_failures``; ``tlbench collect`` then exits 3, and re-running it collects those episodes.
+
 ``--backend mock`` with ``--model oracle`` (answers every step with its gold call) or ``--model noisy``
 (the oracle with seeded mistakes: near-miss tool names, missing / invented parameters, wrong values,
 unparsable text, each corrected on the next turn) makes realistic labelled data without a model; any other
@@ -52,6 +56,9 @@ class CollectStats:
     rewards: list[float] = field(default_factory=list)
     solved: int = 0
     wall_s: float = 0.0
+    infra_failed: int = 0
+    first_error: str | None = None
+    hint: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary (mean reward and solved rate over the episodes written)."""
@@ -67,6 +74,11 @@ class CollectStats:
             "solved_rate": round(self.solved / self.written, 4) if self.written else None,
             "wall_s": round(self.wall_s, 3),
             "episodes_per_s": round(self.written / self.wall_s, 3) if self.wall_s > 0 else None,
+            "infra_failures": {
+                "count": self.infra_failed,
+                "first_error": self.first_error,
+                "hint": self.hint,
+            },
         }
 
 
@@ -82,6 +94,8 @@ class _Run:
     gen_meta: list[dict[str, Any]] = field(default_factory=list)
     gold: list[tuple[Mapping[str, Any], ...]] = field(default_factory=list)
     errors: int = 0
+    #: Set when a generation failed for an infrastructure reason: the episode is dropped, not written.
+    infra_error: str = ""
 
 
 # ------------------------------------------------------------------------------------------ scripted teacher
@@ -243,7 +257,7 @@ def collect(
             runs = [_new_run(t, parser, seed, max_generations) for t in todo[lo : lo + batch_size]]
             try:
                 while True:
-                    active = [r for r in runs if not r.episode.finished]
+                    active = [r for r in runs if not r.episode.finished and not r.infra_error]
                     if not active:
                         break
                     prompts = [
@@ -256,8 +270,10 @@ def collect(
                             replies[prompt_key_text(p)] = scripted_reply(scripted, r, fmt, seed, tokenizer)
                     gens = backend.generate(prompts, cfg, tools)
                     for r, g in zip(active, gens, strict=True):
-                        _step(r, g, stats)
-                        if r.episode.finished:
+                        _step(r, g, stats, log)
+                        if r.infra_error:
+                            r.env.close()
+                        elif r.episode.finished:
                             r.env.close()
                             rec = _record(r, fmt, parser, seed, meta or {})
                             if writer.write(rec):
@@ -270,16 +286,26 @@ def collect(
     return stats
 
 
-def _step(run: _Run, g: Generation, stats: CollectStats) -> None:
+def _step(run: _Run, g: Generation, stats: CollectStats, log: TextIO) -> None:
     ep = run.episode
+    if not g.ok:  # no model output (infrastructure): drop the episode, never label it a model error
+        run.infra_error = g.error or "generation failed"
+        stats.infra_failed += 1
+        if stats.first_error is None:
+            stats.first_error = run.infra_error
+            print(
+                f"\n[collect] warning: a generation failed ({run.infra_error}); its episode is not written",
+                file=log,
+            )
+        if g.hint and stats.hint is None:
+            stats.hint = g.hint
+            print(f"[collect] hint: {g.hint}", file=log)
+        return
     stats.generations += 1
     stats.new_tokens += g.n_new_tokens
     run.gen_meta.append(
         {"finish_reason": g.finish_reason, "n_new_tokens": g.n_new_tokens, "cached": g.cached}
     )
-    if not g.ok:
-        ep.force_finish(error=True)
-        return
     index = len(ep.messages())  # the assistant message this output becomes
     try:
         ep.step(g.text)

@@ -27,7 +27,6 @@ feedback is what the environment actually said. A malformed record is skipped an
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -78,7 +77,7 @@ def iter_records(path: Path) -> Iterator[tuple[str, Any]]:
     head = text.lstrip()[:1]
     if head == "[":
         try:
-            data = json.loads(text)
+            data = jsonio.parse(text)
         except ValueError as exc:
             raise DataError(f"not JSON: {exc}", str(path)) from None
         for i, rec in enumerate(data):
@@ -89,7 +88,7 @@ def iter_records(path: Path) -> Iterator[tuple[str, Any]]:
         if not line.strip():
             continue
         try:
-            yield f"{path}:{n}", json.loads(line)
+            yield f"{path}:{n}", jsonio.parse(line)
         except ValueError as exc:
             if n == len(lines):  # a partial last line of a file still being written
                 continue

@@ -23,7 +23,6 @@ rendered history before it), with the tools and the gold as columns for the rewa
 
 from __future__ import annotations
 
-import json
 import math
 import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -351,7 +350,7 @@ class PPOTrainerLite:
         self.actor = AutoModelForCausalLM.from_pretrained(str(folder / "actor"), dtype=torch.float32)
         self.actor_opt = torch.optim.AdamW(self.actor.parameters(), lr=self.rl.actor_lr, betas=(0.9, 0.95))
         self.critic.load_state_dict(load_file(str(folder / "critic.safetensors")))
-        state = json.loads((folder / "state.json").read_text(encoding="utf-8"))
+        state = jsonio.parse((folder / "state.json").read_text(encoding="utf-8"))
         self.global_step = int(state.get("global_step", 0))
 
     def train(

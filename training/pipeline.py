@@ -16,7 +16,6 @@ an unfinished one continues from its last checkpoint.
 
 from __future__ import annotations
 
-import json
 import shutil
 import sys
 import time
@@ -265,7 +264,7 @@ def train(
     t0 = time.monotonic()
     done_file = out_dir / "train_summary.json"
     if done_file.is_file() and (out_dir / "config.json").is_file():
-        prev = json.loads(done_file.read_text(encoding="utf-8"))
+        prev = jsonio.parse(done_file.read_text(encoding="utf-8"))
         if prev.get("recipe", {}).get("name") == recipe.name:
             printer(f"{out_dir} already holds a finished '{recipe.name}' run; nothing to do")
             return prev
@@ -278,7 +277,7 @@ def train(
     tok = AutoTokenizer.from_pretrained(str(resolved.path))
     if tok.pad_token_id is None:
         tok.pad_token = tok.eos_token
-    base_cfg = json.loads((resolved.path / "config.json").read_text(encoding="utf-8"))
+    base_cfg = jsonio.parse((resolved.path / "config.json").read_text(encoding="utf-8"))
     save_dtype = getattr(
         torch, str(base_cfg.get("dtype") or base_cfg.get("torch_dtype") or "float32"), torch.float32
     )
@@ -298,7 +297,7 @@ def train(
         stage_dir = out_dir / "stages" / name
         done = stage_dir / "done.json"
         if done.is_file() and (stage_dir / "model" / "config.json").is_file():
-            results[name] = json.loads(done.read_text(encoding="utf-8"))
+            results[name] = jsonio.parse(done.read_text(encoding="utf-8"))
             printer(f"[{name}] already done (resume): {stage_dir / 'model'}")
             current = stage_dir / "model"
             continue

@@ -16,7 +16,6 @@ category, the MAE ``erroneous`` flag, the IRM reward (when gold is known) and th
 
 from __future__ import annotations
 
-import json
 import os
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
@@ -268,7 +267,7 @@ def _records(path: Path) -> Iterator[tuple[int, Any]]:
                 warnings.warn(f"{path}:{n}: truncated last line skipped", TruncatedLineWarning, stacklevel=3)
             continue
         try:
-            yield n, json.loads(text)
+            yield n, jsonio.parse(text)
         except ValueError as exc:
             if not terminated:
                 warnings.warn(f"{path}:{n}: truncated last line skipped", TruncatedLineWarning, stacklevel=3)

@@ -266,3 +266,66 @@ def test_d(): ...
 def test_hypothesis_examples_have_no_deadline() -> None:
     hypothesis = pytest.importorskip("hypothesis")
     assert hypothesis.settings.default.deadline is None  # tests/conftest.py's profile
+
+
+#: Handlers that also catch the ``RecursionError`` ``json.loads`` raises on deeply nested input.
+_CATCHES_DEEP = {"RecursionError", "Exception", "BaseException"}
+
+
+def _handler_names(node: ast.Try) -> set[str]:
+    names: set[str] = set()
+    for handler in node.handlers:
+        if handler.type is None:
+            names.add("BaseException")
+            continue
+        types = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+        names.update(t.id if isinstance(t, ast.Name) else getattr(t, "attr", "") for t in types)
+    return names
+
+
+def _unguarded_json_reads(tree: ast.AST) -> list[str]:
+    """``json.loads``/``json.load`` calls outside a ``try`` that catches ``RecursionError``: on a line nested
+    100,000 deep they raise it, not ``ValueError`` (read with ``tlbench.jsonio.parse`` instead)."""
+    found: list[str] = []
+
+    def visit(node: ast.AST, guarded: bool) -> None:
+        if isinstance(node, ast.Try):
+            inner = guarded or bool(_handler_names(node) & _CATCHES_DEEP)
+            for child in node.body:
+                visit(child, inner)
+            for child in [*node.handlers, *node.orelse, *node.finalbody]:
+                visit(child, guarded)
+            return
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            guarded = False  # the body runs later, outside the try around the definition
+        func = getattr(node, "func", None)
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(func, ast.Attribute)
+            and func.attr in {"loads", "load"}
+            and isinstance(func.value, ast.Name)
+            and func.value.id == "json"
+            and not guarded
+        ):
+            found.append(f"json.{func.attr}(...) at line {node.lineno}")
+        for child in ast.iter_child_nodes(node):
+            visit(child, guarded)
+
+    visit(tree, False)
+    return found
+
+
+def test_json_is_read_without_recursion_errors() -> None:
+    problems = []
+    for path in _product_files():
+        if path.name == "jsonio.py":
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        problems += [f"{path.relative_to(ROOT)}: {p}" for p in _unguarded_json_reads(tree)]
+    assert not problems, "read JSON with tlbench.jsonio.parse:\n" + "\n".join(problems)
+    sample = ast.parse(
+        "import json\njson.loads(a)\ntry:\n    json.loads(b)\nexcept ValueError:\n    pass\n"
+        "try:\n    json.loads(c)\nexcept (ValueError, RecursionError):\n    pass\n"
+        "try:\n    def f():\n        return json.loads(d)\nexcept Exception:\n    pass\n"
+    )
+    assert [p.split()[-1] for p in _unguarded_json_reads(sample)] == ["2", "4", "13"]

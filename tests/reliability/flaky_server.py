@@ -19,11 +19,23 @@ mode           answer
 ``trickle``    200 headers at once, then one body byte every 0.2 s for ever (a slow stream)
 ``hangup``     closes the connection without answering
 ``bad400``     400 with an error JSON (not retried)
+``deep``       200 with a JSON body nested 100,000 deep (``json.loads`` raises RecursionError on it)
+``tools400``   400 with vLLM's answer to ``tools=`` when it runs without a tool-call parser, for every
+               request that carries ``tools``; ``ok`` for the others
 =============  ====================================================================================
+
+``die_after=N`` makes the server die after answering N requests: it stops listening (new connections are
+refused) and hangs up on every request it still gets on open connections, as a killed ``vllm serve``
+would. :meth:`FlakyServer.restart` brings it back on the same port, healthy.
+
+Run it as a program to try the CLI against it (prints the URL; stops after ``--seconds``)::
+
+    python tests/reliability/flaky_server.py --mode tools400 --seconds 60
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -33,15 +45,37 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-MODES = "ok r429x2 r500x2 always500 always429 garbage notobj nochoices slow trickle hangup bad400".split()
+MODES = (
+    "ok r429x2 r500x2 always500 always429 garbage notobj nochoices slow trickle hangup bad400 deep tools400"
+).split()
+#: vLLM's body for a ``tools=`` request when it was started without ``--enable-auto-tool-choice``.
+VLLM_TOOLS_400 = json.dumps(
+    {
+        "object": "error",
+        "message": '"auto" tool choice requires --enable-auto-tool-choice and --tool-call-parser to be set',
+        "type": "BadRequestError",
+        "param": None,
+        "code": 400,
+    }
+).encode()
 
 
 class FlakyServer:
     """Start with ``with FlakyServer() as srv:``; ``srv.url`` is the base URL (``.../v1``)."""
 
-    def __init__(self, reply: Callable[[str], str] | None = None, delay_s: float = 0.0) -> None:
+    def __init__(
+        self,
+        reply: Callable[[str], str] | None = None,
+        delay_s: float = 0.0,
+        *,
+        die_after: int | None = None,
+        port: int = 0,
+    ) -> None:
         self.reply = reply or (lambda prompt: f"reply to {prompt}")
         self.delay_s = delay_s
+        self.die_after = die_after
+        self.dead = False
+        self.answered = 0  # requests answered (any status) since start or restart
         self.force_mode = ""  # when set, every request meets this mode (e.g. "always500")
         self.reply_only = reply is not None  # real prompts may contain mode words: never misbehave then
         self.counts: Counter[str] = Counter()
@@ -49,6 +83,15 @@ class FlakyServer:
         self.healthy = False  # when True every request is answered ``ok`` (a server that recovered)
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self._closed = threading.Event()  # set once a dead server has stopped listening
+        self._handler = self._make_handler()
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), self._handler)
+        self._httpd.daemon_threads = True
+        self.port = int(self._httpd.server_address[1])
+        self.url = f"http://127.0.0.1:{self.port}/v1"
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    def _make_handler(self) -> type[BaseHTTPRequestHandler]:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -62,10 +105,7 @@ class FlakyServer:
                 body = json.loads(self.rfile.read(n) or b"{}")
                 outer._serve(self, body)
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        return Handler
 
     def __enter__(self) -> FlakyServer:
         self._thread.start()
@@ -73,8 +113,32 @@ class FlakyServer:
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        if not self.dead:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+
+    def die(self) -> None:
+        """Stop listening and hang up on every later request (open keep-alive connections included)."""
+        with self._lock:
+            first = not self.dead
+            self.dead = True
+        if first:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._closed.set()
+        self._closed.wait(10)
+
+    def restart(self) -> None:
+        """Listen again on the same port, healthy (``die_after`` no longer applies)."""
+        self.die()
+        self._closed.clear()
+        self.die_after = None
+        self.answered = 0
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", self.port), self._handler)
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self.dead = False
+        self._thread.start()
 
     def _serve(self, h: BaseHTTPRequestHandler, body: dict[str, Any]) -> None:
         if "messages" in body:
@@ -82,9 +146,19 @@ class FlakyServer:
         else:
             prompt = str(body.get("prompt", ""))
         with self._lock:
-            self.counts[prompt] += 1
-            count = self.counts[prompt]
-            self.auth_headers.append(h.headers.get("Authorization") or "")
+            dying = self.dead or (self.die_after is not None and self.answered >= self.die_after)
+            if not dying:
+                self.answered += 1
+                self.counts[prompt] += 1
+                count = self.counts[prompt]
+                self.auth_headers.append(h.headers.get("Authorization") or "")
+        if dying:  # a dead server answers nothing: hang up, and stop listening (from another thread)
+            if not self.dead:
+                threading.Thread(target=self.die, daemon=True).start()
+            h.close_connection = True
+            with contextlib.suppress(OSError):
+                h.connection.shutdown(socket.SHUT_RDWR)
+            return
         if self.delay_s:
             time.sleep(self.delay_s)
         mode = next((w for w in prompt.split() if w in MODES), "ok")
@@ -92,6 +166,8 @@ class FlakyServer:
             mode = "ok"
         if self.force_mode:
             mode = self.force_mode
+        if mode == "tools400":
+            mode = "ok" if not body.get("tools") else mode
         if mode == "r429x2":
             mode = "always429" if count <= 2 else "ok"
         if mode == "r500x2":
@@ -114,6 +190,10 @@ class FlakyServer:
             self._send(h, 200, b'{"object": "text_completion"}')
         elif mode == "bad400":
             self._send(h, 400, b'{"error": {"message": "bad request"}}')
+        elif mode == "deep":
+            self._send(h, 200, b"[" * 100_000)
+        elif mode == "tools400":
+            self._send(h, 400, VLLM_TOOLS_400)
         elif mode == "slow":
             self._stop.wait(30)
             self._send(h, 200, b"{}")
@@ -149,7 +229,25 @@ class FlakyServer:
             return
 
 
-if __name__ == "__main__":
-    with FlakyServer() as srv:
+def main(argv: list[str] | None = None) -> None:
+    """Serve on 127.0.0.1 for ``--seconds`` (default 300), printing the base URL first."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--mode", default="", choices=["", *MODES], help="every request meets this mode")
+    parser.add_argument("--die-after", type=int, default=None, metavar="N", help="die after N answers")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--delay", type=float, default=0.0, metavar="S", help="answer each request after S s")
+    parser.add_argument("--seconds", type=float, default=300.0, help="stop after this long (default 300)")
+    args = parser.parse_args(argv)
+    reply = None
+    if not args.mode:  # a fixed, well-formed ReAct reply: never a mode word
+        reply = lambda prompt: 'Thought: t\nAction: finish\nAction Input: {"answer": "ok"}'  # noqa: E731
+    with FlakyServer(reply, args.delay, die_after=args.die_after, port=args.port) as srv:
+        srv.force_mode = args.mode
         print(srv.url, flush=True)
-        threading.Event().wait()
+        srv._stop.wait(args.seconds)
+
+
+if __name__ == "__main__":
+    main()

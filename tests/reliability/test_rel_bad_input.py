@@ -27,6 +27,7 @@ PREDICTIONS = {
     "huge_line": (b'{"index": 0, "output": "' + b"A" * (80 << 20) + b'"}\n', ":1: line too long"),
     "duplicate": (GOOD + GOOD, ":2:"),
     "bad_index": (b'{"index": "zero", "output": "x"}\n', ":1:"),
+    "deep": (GOOD + b"[" * 100_000 + b"\n", ":2: not valid JSON"),  # RecursionError in json.loads
 }
 
 

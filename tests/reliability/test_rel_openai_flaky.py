@@ -13,7 +13,7 @@ from tlbench.backends.cache import CachedBackend, GenerationCache
 from tlbench.backends.openai_http import OpenAIBackend
 
 CFG = GenConfig(max_new_tokens=8)
-TRANSIENT = {"ok", "r429x2", "r500x2"}
+TRANSIENT = {"ok", "r429x2", "r500x2", "tools400"}  # tools400 answers requests without tools=
 NOT_RETRIED = {"notobj", "nochoices", "bad400"}
 
 
@@ -31,13 +31,14 @@ def test_every_failure_mode_becomes_a_retry_or_an_error_record() -> None:
         mode = p.split()[0]
         if mode in TRANSIENT:
             assert g.ok and g.text == f"reply to {p}", (p, g)
-            assert counts[p] == (1 if mode == "ok" else 3)
+            assert counts[p] == (1 if mode in ("ok", "tools400") else 3)
         else:
             assert not g.ok and g.finish_reason == "error" and g.error, (p, g)
             assert counts[p] == (1 if mode in NOT_RETRIED else 3), (p, counts[p])
     by_mode = {p.split()[0]: g.error for p, g in zip(prompts, gens, strict=True)}
     assert "timeout" in by_mode["trickle"] and "timeout" in by_mode["slow"]
     assert "HTTP 429" in by_mode["always429"] and "not JSON" in by_mode["garbage"]
+    assert "not JSON" in by_mode["deep"]  # nested 100,000 deep: a bad response, not a RecursionError
 
 
 def test_a_slow_stream_cannot_hold_a_run_for_ever() -> None:

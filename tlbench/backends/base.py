@@ -12,6 +12,11 @@ take tools natively (the ``openai`` prompt format).
 Greedy decoding is the default because the paper evaluates greedily. Backends never raise for one bad
 item: a failed item comes back as a ``Generation`` with ``finish_reason="error"`` and ``error`` set, so a
 batch job always completes and the failure is recorded per item.
+
+``finish_reason="error"`` always means an *infrastructure* failure (an HTTP error, a lost connection, a
+time-out, an exception inside the backend): the model produced nothing. It is never a model output, so such
+an item is never cached, never parsed and never scored; the runner counts it, keeps it out of the scores,
+marks the run ``incomplete`` and asks for it again on the next run (see :mod:`tlbench.runner`).
 """
 
 from __future__ import annotations
@@ -39,7 +44,8 @@ Prompt = str | Sequence[Mapping[str, Any]]
 #: OpenAI-style ``tools`` list (``[{"type": "function", "function": {...}}]``) for one prompt, or None.
 ToolList = Sequence[Mapping[str, Any]] | None
 
-#: ``stop``: EOS or a stop string; ``length``: hit ``max_new_tokens``; ``error``: the item failed.
+#: ``stop``: EOS or a stop string; ``length``: hit ``max_new_tokens``; ``error``: the item failed for an
+#: infrastructure reason (no model output at all).
 FINISH_REASONS = ("stop", "length", "error")
 
 
@@ -104,8 +110,13 @@ class Generation:
 
     @property
     def ok(self) -> bool:
-        """False when the item failed (no text to score)."""
+        """False when the item failed for an infrastructure reason (no model output: nothing to score)."""
         return self.finish_reason != "error"
+
+    @property
+    def hint(self) -> str:
+        """For a failed item, what the user can do about it (e.g. a server without a tool-call parser)."""
+        return str(self.extra.get("hint") or "")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -135,9 +146,9 @@ class Generation:
         )
 
     @classmethod
-    def failed(cls, message: str) -> Generation:
-        """A per-item error record."""
-        return cls(text="", finish_reason="error", error=message)
+    def failed(cls, message: str, hint: str = "") -> Generation:
+        """A per-item infrastructure-failure record; ``hint`` says what would fix it, when known."""
+        return cls(text="", finish_reason="error", error=message, extra={"hint": hint} if hint else {})
 
 
 @runtime_checkable

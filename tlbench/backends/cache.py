@@ -14,7 +14,6 @@ WAL mode lets several processes read while one writes; each write is one short t
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import threading
@@ -96,7 +95,7 @@ class GenerationCache:
                 ).fetchall()
                 for key, result in rows:
                     try:
-                        found[key] = Generation.from_dict(json.loads(result))
+                        found[key] = Generation.from_dict(jsonio.parse(result))
                     except (ValueError, TypeError, KeyError):
                         continue  # a corrupt row is a miss, regenerated and overwritten
         return found

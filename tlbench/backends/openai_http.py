@@ -7,14 +7,19 @@ hosted APIs) through ``requests``.
 * Requests run concurrently in a thread pool (``concurrency``), each with a timeout.
 * 429, 5xx, timeouts and connection errors are retried with exponential backoff (``Retry-After`` honoured,
   capped); other 4xx are not retried. An item that still fails becomes a per-item error record
-  (``finish_reason="error"``), never an exception, so one flaky request cannot sink a benchmark run.
+  (``finish_reason="error"``: an infrastructure failure, never scored), never an exception, so one flaky
+  request cannot sink a benchmark run.
+* Once a request has used up its retries on connection errors, the server is taken to be down: later
+  requests get one attempt each until one succeeds, so a dead server fails the rest of a run in seconds
+  instead of minutes of backoff (a re-run asks for those items again).
+* A 400 to a request that carried ``tools=`` is what vLLM answers when it was started without a tool-call
+  parser; that failure carries a hint (:data:`TOOLS_400_HINT`) which ``score``/``collect`` print once.
 * The API key is read from the environment variable named by ``api_key_env`` at request time and only
   ever placed in the ``Authorization`` header: it is not stored on the object, logged, or put in errors.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import threading
@@ -28,7 +33,7 @@ import requests
 from tlbench import jsonio
 from tlbench.backends.base import GenConfig, Generation, Prompt, ToolList, truncate_at_stop
 
-__all__ = ["OpenAIBackend", "RETRY_STATUS"]
+__all__ = ["OpenAIBackend", "RETRY_STATUS", "TOOLS_400_HINT"]
 
 log = logging.getLogger(__name__)
 
@@ -36,14 +41,43 @@ log = logging.getLogger(__name__)
 RETRY_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
 _MAX_API_STOPS = 4  # the OpenAI API accepts at most four stop strings; the rest are applied locally
 _MAX_RESPONSE_BYTES = 64 << 20  # a larger response body is an error, not a memory spike
+#: What to do when the server answers 400 to requests that carry ``tools=``.
+TOOLS_400_HINT = (
+    "the server rejected a request with tools= (HTTP 400): start it with a tool-call parser "
+    "(vLLM: --enable-auto-tool-choice --tool-call-parser hermes) or pick a text --prompt-format "
+    "(e.g. qwen25 or toolllama-react)"
+)
 
 
 class _Retryable(Exception):
     """A failure worth another attempt (status, timeout, connection)."""
 
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
+    def __init__(self, message: str, retry_after: float | None = None, *, connection: bool = False) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.connection = connection
+
+
+class _Refused(ValueError):
+    """An HTTP error status that another attempt would not change (4xx other than 408/409/425/429)."""
+
+    def __init__(self, status: int, body: bytes) -> None:
+        super().__init__(f"HTTP {status}: {_error_text(body)}")
+        self.status = status
+
+
+def _error_text(body: bytes) -> str:
+    """The server's error message (``{"message"}`` or ``{"error": {"message"}}``), else the body's start."""
+    try:
+        data = jsonio.parse(body)
+    except ValueError:
+        data = None
+    if isinstance(data, dict):
+        inner = data.get("error")
+        message = inner.get("message") if isinstance(inner, dict) else data.get("message") or inner
+        if isinstance(message, str) and message.strip():
+            return message.strip()[:300]
+    return body[:200].decode("utf-8", "replace")
 
 
 class OpenAIBackend:
@@ -75,6 +109,7 @@ class OpenAIBackend:
         self.backoff = backoff
         self.backoff_max = backoff_max
         self._local = threading.local()
+        self._down = threading.Event()  # set when the server stopped answering (see the module docstring)
 
     def __repr__(self) -> str:  # never shows the key: it is not even an attribute
         return f"OpenAIBackend(base_url={self.base_url!r}, model={self.model!r}, api_key_env={self.api_key_env!r})"
@@ -126,7 +161,7 @@ class OpenAIBackend:
         try:
             resp = self._session().post(
                 self.base_url + path,
-                data=json.dumps(body),
+                data=jsonio.dumps(body).encode("utf-8"),
                 headers=self._headers(),
                 timeout=self.timeout,
                 stream=True,
@@ -142,13 +177,13 @@ class OpenAIBackend:
         except requests.Timeout:
             raise _Retryable(f"timeout after {self.timeout:g} s") from None
         except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
-            raise _Retryable(f"connection error: {type(exc).__name__}") from None
+            raise _Retryable(f"connection error: {type(exc).__name__}", connection=True) from None
         if resp.status_code in RETRY_STATUS:
             raise _Retryable(f"HTTP {resp.status_code}", _retry_after(resp.headers.get("Retry-After")))
         if resp.status_code >= 400:
-            raise ValueError(f"HTTP {resp.status_code}: {bytes(raw[:200]).decode('utf-8', 'replace')}")
+            raise _Refused(resp.status_code, bytes(raw[:4096]))
         try:
-            data = json.loads(bytes(raw))
+            data = jsonio.parse(bytes(raw))
         except ValueError:
             raise _Retryable("response is not JSON") from None
         if not isinstance(data, dict):
@@ -158,21 +193,33 @@ class OpenAIBackend:
     def _one(self, prompt: Prompt, config: GenConfig, tools: ToolList) -> Generation:
         path, body = self._body(prompt, config, tools)
         last = ""
+        attempts = 0
         for attempt in range(self.max_retries + 1):
+            attempts = attempt + 1
             try:
-                return _to_generation(self._post(path, body), config)
+                gen = _to_generation(self._post(path, body), config)
             except _Retryable as exc:
                 last = str(exc)
                 if attempt == self.max_retries:
+                    if exc.connection:
+                        self._down.set()
                     break
+                if exc.connection and self._down.is_set():
+                    break  # the server is down: one attempt, not the whole backoff ladder
                 delay = min(self.backoff_max, self.backoff * 2**attempt)
                 if exc.retry_after is not None:
                     delay = min(self.backoff_max, max(delay, exc.retry_after))
                 log.info("openai backend: %s; retry %d in %.2f s", last, attempt + 1, delay)
                 time.sleep(delay)
+            except _Refused as exc:
+                hint = TOOLS_400_HINT if exc.status == 400 and "tools" in body else ""
+                return Generation.failed(f"bad request or response: {exc}", hint=hint)
             except (ValueError, KeyError, TypeError, IndexError) as exc:
                 return Generation.failed(f"bad request or response: {exc}")
-        return Generation.failed(f"{last} after {self.max_retries + 1} attempts")
+            else:
+                self._down.clear()
+                return gen
+        return Generation.failed(f"{last} after {attempts} attempt{'s' if attempts > 1 else ''}")
 
     def generate(
         self,

@@ -1,19 +1,23 @@
 """The ``tlbench`` command line: one module per subcommand, each with ``add_arguments`` and ``run``.
 
 Every deliberate error (``TlbenchError``) and every argparse error becomes one line on stderr and exit
-code 2; a subcommand that is not implemented yet says so and exits 2 as well, never 0.
+code 2; a subcommand that is not implemented yet says so and exits 2 as well, never 0. An infrastructure
+failure that stopped a command (``InfraError``) is one line and exit code 3, the code of a run that ended
+incomplete. Output cut short by its reader (``tlbench ... | head``) ends the command quietly with exit
+code 141 (128 + SIGPIPE, as for other Unix tools), never a ``BrokenPipeError`` traceback.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 from types import ModuleType
 from typing import NoReturn
 
-from tlbench.errors import TlbenchError
+from tlbench.errors import EXIT_INCOMPLETE, InfraError, TlbenchError
 
 __all__ = ["main", "COMMANDS"]
 
@@ -73,10 +77,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return 2
     try:
-        return int(args._run(args) or 0)
+        code = int(args._run(args) or 0)
+        sys.stdout.flush()  # here, not at exit: a closed pipe must surface as BrokenPipeError below
+        return code
+    except BrokenPipeError:
+        _silence_stdio()
+        return EXIT_BROKEN_PIPE
+    except InfraError as exc:
+        print(f"tlbench {args.command}: incomplete: {exc}", file=sys.stderr)
+        return EXIT_INCOMPLETE
     except TlbenchError as exc:
         print(f"tlbench {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"tlbench {args.command}: interrupted", file=sys.stderr)
         return 130
+
+
+#: Exit code when the reader of our output went away (128 + SIGPIPE, what a shell shows for ``cat | head``).
+EXIT_BROKEN_PIPE = 141
+
+
+def _silence_stdio() -> None:
+    """Point stdout/stderr at /dev/null so that Python's final flush cannot raise on the closed pipe."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            os.dup2(devnull, stream.fileno())
+        except (OSError, ValueError, AttributeError):
+            continue  # not a real file (tests capture output): nothing will be flushed to a pipe
+    os.close(devnull)

@@ -19,7 +19,6 @@ Exit status: 0 when every line was judged, 1 when some lines were error records,
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -91,7 +90,7 @@ def classify_lines(
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
+            record = jsonio.parse(line)
         except ValueError as exc:
             yield {"line": number, "error": f"not JSON: {exc}"}
             continue

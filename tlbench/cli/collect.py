@@ -22,19 +22,26 @@ labelled from its feedback text by the shared classifier.
 
 Both write ``FILE.decontam.json`` (tool-name and query n-gram overlap with the four test sets) and print a
 short summary.
+
+An episode whose generation failed for an infrastructure reason (server error, lost connection, time-out,
+backend crash) is not written: no turn of it is labelled as a model error. The summary counts such episodes
+(``infra_failures``), one line on stderr names the count and the first error, and the exit code is 3;
+re-running the same command collects them (written episodes are skipped). A task server (``--tasks llm``)
+that fails stops the command before any episode, also with exit code 3.
+
+Exit codes: 0 done, 2 usage or data error, 3 incomplete (infrastructure failures; re-run to retry them).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
 from tlbench import jsonio
 from tlbench.cli._common import add_data_dir, resolve_data_dir
-from tlbench.errors import UsageError
+from tlbench.errors import EXIT_INCOMPLETE, UsageError
 
 HELP = "Run a model through tools_env on tasks (or import data) and record trajectories."
 
@@ -106,7 +113,16 @@ def run(args: argparse.Namespace) -> int:
         for line in summary_lines(rep):
             print(line)
         print(f"report: {path}")
-    return 0
+    infra = summary.get("infra_failures") or {}
+    if not infra.get("count"):
+        return 0
+    print(
+        f"tlbench collect: incomplete: {infra['count']} episode(s) not written because a generation failed "
+        f"for an infrastructure reason (first error: {infra.get('first_error')}); re-run the same command "
+        "to collect them",
+        file=sys.stderr,
+    )
+    return EXIT_INCOMPLETE
 
 
 def _import(args: argparse.Namespace) -> dict[str, Any]:
@@ -143,7 +159,7 @@ def _collect(args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
         "model": args.model,
         "model_id": backend.identity,
         "backend": kind,
-        "sampling": json.loads(config.key()),
+        "sampling": jsonio.parse(config.key()),
     }
     try:
         stats = collect(

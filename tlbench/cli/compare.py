@@ -7,7 +7,9 @@ BFCL's executable items), each with the exact McNemar p-value on the item-level 
 only, c: right in B only). ToolEyes: DE and CE (pooled per call attempt; lower is better, so a negative
 difference is a gain) with a bootstrap over episodes, and VA with McNemar. Differences are percentage
 points; the interval is the 2.5/97.5 percentile of the difference over resampled item sets (the same
-sets for both runs). A gain is supported when the interval excludes 0 and p < 0.05.
+sets for both runs). A gain is supported when the interval excludes 0 and p < 0.05. A run that ended
+incomplete (items not scored because their generation failed) is marked "(incomplete)"; its unscored items
+are left out of the pairs, with a warning.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"{run_a.name} and {run_b.name} share no scored benchmark with item records")
     if args.json:
         out = {"A": run_a.name, "B": run_b.name, "resamples": args.resamples, "seed": args.seed}
+        out["not_scored"] = {"A": run_a.failed_items(), "B": run_b.failed_items()}
         out["comparisons"] = [r.to_dict() for r in rows]
         print(jsonio.dumps(out))
         return 0
@@ -81,8 +84,11 @@ def run(args: argparse.Namespace) -> int:
             ]
         )
     headers = ["benchmark", "metric", "n", "A", "B", "B-A", "95% CI", "A-only/B-only", "McNemar p", "B is"]
+    from tlbench.report.tables import INCOMPLETE
+
+    names = [r.name + (INCOMPLETE if r.failed_items() else "") for r in (run_a, run_b)]
     print(
-        f"A = {run_a.name}   B = {run_b.name}   (paired bootstrap: {args.resamples} resamples, seed {args.seed})"
+        f"A = {names[0]}   B = {names[1]}   (paired bootstrap: {args.resamples} resamples, seed {args.seed})"
     )
     print(tabulate(table, headers=headers, tablefmt="simple", disable_numparse=True))
     return 0

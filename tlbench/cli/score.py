@@ -29,19 +29,26 @@ and per benchmark results.json / items.jsonl / predictions.jsonl. Progress (item
 stderr; the run's leaderboard row is printed at the end. Generations are cached (SQLite, written as each
 batch finishes) so a killed run re-run with the same command regenerates nothing that was done;
 ``--no-cache`` bypasses the cache. See :mod:`tlbench.runner`.
+
+An item whose generation failed for an infrastructure reason (HTTP error, lost connection, time-out,
+backend exception) has no model output: it is not scored (left out of numerator and denominator), it is
+listed in ``<benchmark>/failed.jsonl`` and counted in the manifest's ``infra_failures``, and the run ends
+with status ``incomplete``: one line on stderr gives the count and the first error, and the exit code is 3.
+Re-running the same command asks again for those items only (the others come from the cache).
+
+Exit codes: 0 done, 2 usage or data error, 3 incomplete (infrastructure failures; re-run to retry them).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
 from tlbench import jsonio
 from tlbench.cli._common import add_data_dir, resolve_data_dir
-from tlbench.errors import UsageError
+from tlbench.errors import EXIT_INCOMPLETE, UsageError
 
 HELP = (
     "Score saved predictions (JSONL) on a benchmark: TS/PI/CF, exec accuracy, DE/CE/VA, with bootstrap CIs."
@@ -295,7 +302,16 @@ def _run_model(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
     else:
         print(run_table(out))
-    return 0
+    if manifest.get("status") != "incomplete":
+        return 0
+    infra = manifest.get("infra_failures") or {}
+    print(  # the runner printed the hint (if any) when the first failure happened
+        f"tlbench score: incomplete: {infra.get('count')} of {infra.get('n_items')} items failed for "
+        f"infrastructure reasons and are not scored (first error: {infra.get('first_error')}); "
+        "re-run the same command to retry only those items",
+        file=sys.stderr,
+    )
+    return EXIT_INCOMPLETE
 
 
 def _engine_args(pairs: list[str]) -> dict[str, Any]:
@@ -306,7 +322,7 @@ def _engine_args(pairs: list[str]) -> dict[str, Any]:
         if not sep or not key.strip():
             raise UsageError(f"--engine-arg {pair!r}: expected KEY=VALUE")
         try:
-            out[key.strip()] = json.loads(value)
+            out[key.strip()] = jsonio.parse(value)
         except ValueError:
             out[key.strip()] = value
     return out

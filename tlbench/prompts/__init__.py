@@ -23,7 +23,6 @@ history rendered per format and trimmed, oldest observations first, to a token b
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -170,7 +169,7 @@ def _hints(source: Any) -> tuple[str, str]:
         names.append(str(folder).lower())
         for fname in ("config.json", "tokenizer_config.json"):
             try:
-                data = json.loads((folder / fname).read_text(encoding="utf-8"))
+                data = jsonio.parse((folder / fname).read_text(encoding="utf-8"))
             except (OSError, ValueError):
                 continue
             if isinstance(data, dict):

@@ -93,7 +93,8 @@ def compare_runs(
     resamples: int = 1000,
     seed: int = 0,
 ) -> tuple[list[MetricComparison], list[str]]:
-    """Every benchmark both runs scored (or those asked for), and warnings (unpaired items, absent benchmarks)."""
+    """Every benchmark both runs scored (or those asked for), and warnings (unpaired items, absent benchmarks,
+    items an incomplete run did not score)."""
     shared = [b for b in run_a.benchmarks if b in run_b.results]
     names = list(benchmarks) if benchmarks else shared
     warnings: list[str] = []
@@ -103,7 +104,15 @@ def compare_runs(
             warnings.append(f"{bench}: not scored in both runs; skipped")
             continue
         got, unpaired = compare_benchmark(bench, run_a.items(bench), run_b.items(bench), resamples, seed)
-        if unpaired:
+        for run in (run_a, run_b):
+            failed = run.failed_items(bench)
+            if failed:
+                warnings.append(
+                    f"{bench}: {failed} item(s) of the incomplete run {run.name} were not scored (their "
+                    "generation failed) and are left out of the comparison"
+                )
+                unpaired -= failed
+        if unpaired > 0:
             warnings.append(f"{bench}: {unpaired} item(s) present in only one run were left out")
         if not got:
             warnings.append(f"{bench}: no paired items (items.jsonl empty or absent)")

@@ -30,7 +30,7 @@ from tlbench.report.analysis_text import group_by_benchmark, visible_rows
 from tlbench.report.compare import EPISODE_BENCHMARKS
 from tlbench.report.render import TABLE_CSS, html_table
 from tlbench.report.runs import Run
-from tlbench.report.tables import build_tables
+from tlbench.report.tables import INCOMPLETE, build_tables
 
 __all__ = ["build_report", "write_report", "embed_json"]
 
@@ -69,6 +69,11 @@ def _scores_section(runs: Sequence[Run]) -> str:
     for bench in benches:
         keys = [k for k in _SCORE_KEYS if any(k in r.summary(bench) for r in runs)]
         rows = [[r.name, *(_fmt(r.summary(bench).get(k)) for k in keys)] for r in runs if bench in r.results]
+        if any(r.failed_items(bench) for r in runs):  # an incomplete run: say how many items it lacks
+            keys.append("not scored (generation failed)")
+            for row, r in zip(rows, [r for r in runs if bench in r.results], strict=True):
+                row.append(r.failed_items(bench))
+                row[0] += INCOMPLETE if r.failed_items(bench) else ""
         parts.append(f"<h3>{html.escape(bench)}</h3>" + _simple_table(["run", *keys], rows))
         per = _per_scenario_rows(runs, bench)
         if per:

@@ -8,11 +8,11 @@ as ``-``, never guessed). The file's ``note`` says what is and is not stored.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from importlib import resources
 from typing import Any
 
+from tlbench import jsonio
 from tlbench.errors import DataError
 from tlbench.report.tables import TABLES
 
@@ -25,7 +25,7 @@ def load_paper() -> dict[str, Any]:
     """The raw data file."""
     try:
         text = resources.files("tlbench.report").joinpath("data", _FILE).read_text(encoding="utf-8")
-        data = json.loads(text)
+        data = jsonio.parse(text)
     except (OSError, ValueError) as exc:
         raise DataError(f"cannot read the paper data file: {exc}", path=_FILE) from None
     if not isinstance(data, dict) or not isinstance(data.get("tables"), dict):

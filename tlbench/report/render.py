@@ -5,7 +5,8 @@ with a ``\\multicolumn`` group header added). How "best" shows: ``92.38*`` in th
 footnote), ``**92.38**`` in markdown, ``\\textbf{92.38}`` in LaTeX, ``<b>`` plus the ``best`` class in HTML;
 CSV carries plain numbers. A missing value is ``-``. HTML cells carry the shade as a class (``up1``..``up4``
 better than the reference, ``down1``..``down4`` worse) and as an inline background colour, so the table is
-coloured with or without the report's stylesheet.
+coloured with or without the report's stylesheet. A row with a ``note`` (an incomplete run) gets a
+footnote in the text formats, a ``title`` in HTML and a ``note`` key in JSON.
 """
 
 from __future__ import annotations
@@ -82,7 +83,8 @@ def _plain(table: Table) -> str:
         colalign=_align(table),
     )
     ref = "the Avg row" if table.reference == "Avg" else f"the baseline {table.reference!r}"
-    return f"{table.spec.title}\n{body}\n* best in column (shading in HTML is relative to {ref})"
+    notes = "".join(f"\n{row.name}: {row.note}" for row in table.rows if row.note)
+    return f"{table.spec.title}\n{body}\n* best in column (shading in HTML is relative to {ref}){notes}"
 
 
 def _markdown(table: Table) -> str:
@@ -95,7 +97,8 @@ def _markdown(table: Table) -> str:
         disable_numparse=True,
         colalign=_align(table),
     )
-    return f"**{table.spec.title}**\n\n{body}"
+    notes = "".join(f"\n\n{row.name}: {row.note}" for row in table.rows if row.note)
+    return f"**{table.spec.title}**\n\n{body}{notes}"
 
 
 _LATEX_SPECIAL = {"&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}"}
@@ -127,7 +130,8 @@ def _latex(table: Table) -> str:
         body.insert(avg_at, r"\hline")
     first_hline = body.index(r"\hline")
     body.insert(first_hline + 1, head)
-    return f"% {table.spec.title}\n" + "\n".join(body)
+    notes = "".join(f"\n% {row.name}: {row.note}" for row in table.rows if row.note)
+    return f"% {table.spec.title}\n" + "\n".join(body) + notes
 
 
 def html_table(table: Table) -> str:
@@ -149,7 +153,8 @@ def html_table(table: Table) -> str:
     parts.extend(f"<th>{esc(c.metric)}{' &darr;' if c.lower_is_better else ''}</th>" for c in table.columns)
     parts.append("</tr></thead><tbody>")
     for row in table.rows:
-        title = f' title="{esc(row.source)}"' if row.source else ""
+        tip = "\n".join(t for t in (row.source, row.note) if t)
+        title = f' title="{esc(tip)}"' if tip else ""
         parts.append(f'<tr class="{esc(row.kind)}"><td class="name"{title}>{esc(row.name)}</td>')
         for value, bold, shade in zip(row.values, row.bold, row.shade, strict=True):
             classes = []
@@ -209,6 +214,7 @@ def table_json(table: Table) -> dict[str, Any]:
                 "values": list(r.values),
                 "bold": list(r.bold),
                 "shade": list(r.shade),
+                **({"note": r.note} if r.note else {}),
             }
             for r in table.rows
         ],

@@ -7,16 +7,20 @@ A run directory holds ``manifest.json`` and one folder per benchmark with ``resu
 Reading is forgiving where the format allows it and strict where a silent mistake would mislead: a partial
 last line of ``items.jsonl`` (a killed run) is skipped with a warning; a malformed line elsewhere, or an
 unreadable ``results.json``, is a ``DataError`` with file:line; a missing directory is a ``UsageError``.
+
+A run that ended ``incomplete`` (some generations failed for infrastructure reasons: those items are not
+in its scores nor in ``items.jsonl``) reads normally, with a warning; :meth:`Run.failed_items` gives the
+count per benchmark so that every view can mark it.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tlbench import jsonio
 from tlbench.errors import DataError, UsageError
 
 __all__ = ["Run", "load_run", "load_runs", "read_jsonl", "item_bool"]
@@ -39,6 +43,14 @@ class Run:
     def benchmarks(self) -> tuple[str, ...]:
         """Benchmark names in the manifest's order (then any other folder found)."""
         return tuple(self.results)
+
+    def failed_items(self, benchmark: str | None = None) -> int:
+        """Items left unscored because their generation failed (infrastructure), in one benchmark or all."""
+        if benchmark is None:
+            return sum(self.failed_items(b) for b in self.results)
+        infra = (self.results.get(benchmark) or {}).get("infra_failures")
+        count = infra.get("count") if isinstance(infra, Mapping) else None
+        return count if isinstance(count, int) and not isinstance(count, bool) and count > 0 else 0
 
     def summary(self, benchmark: str) -> Mapping[str, Any]:
         """The ``summary`` object of a benchmark's results (empty when the run lacks the benchmark)."""
@@ -91,7 +103,7 @@ def read_jsonl(path: Path, *, missing_ok: bool = False) -> tuple[list[dict[str, 
         if not line.strip():
             continue
         try:
-            value = json.loads(line)
+            value = jsonio.parse(line)
         except ValueError:
             value = None
         if not isinstance(value, dict):
@@ -105,7 +117,7 @@ def read_jsonl(path: Path, *, missing_ok: bool = False) -> tuple[list[dict[str, 
 
 def _read_json(path: Path) -> dict[str, Any]:
     try:
-        value = json.loads(path.read_text(encoding="utf-8"))
+        value = jsonio.parse(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise DataError("file not found", path=str(path)) from None
     except ValueError as exc:
@@ -128,7 +140,15 @@ def load_run(path: Path | str, name: str | None = None) -> Run:
     manifest: dict[str, Any] = {}
     if (root / "manifest.json").is_file():
         manifest = _read_json(root / "manifest.json")
-        if manifest.get("status") not in (None, "complete"):
+        if manifest.get("status") == "incomplete":
+            infra = manifest.get("infra_failures")
+            infra = infra if isinstance(infra, Mapping) else {}
+            warnings.append(
+                f"{root}: incomplete run: {infra.get('count', 'some')} item(s) are not scored because their "
+                f"generation failed (first error: {infra.get('first_error')}); re-run the same "
+                "`tlbench score` command to retry them"
+            )
+        elif manifest.get("status") not in (None, "complete"):
             warnings.append(f"{root}: run status is {manifest.get('status')!r}, not 'complete'")
         listed = [b for b in manifest.get("benchmarks") or () if isinstance(b, str)]
         others = sorted(

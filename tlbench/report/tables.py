@@ -9,6 +9,10 @@
   always *better*. The darkness is ``ceil(4 * |gap| / max |gap| in the column)``, 1..4; ``shade`` is +level
   for better, -level for worse, 0 for equal, missing, the reference row itself and the Avg row.
 
+* **Incomplete runs**: a run with items left unscored by infrastructure failures (their generation failed)
+  in a table's benchmarks is named ``"<name> (incomplete)"`` there, with a ``note`` giving the count; a
+  benchmark where nothing was scored has no value (``-``), never a zero.
+
 Rendering lives in :mod:`tlbench.report.render`; this module only computes values and decorations.
 """
 
@@ -16,7 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from tlbench.errors import UsageError
 from tlbench.report.runs import Run
@@ -29,6 +33,7 @@ __all__ = [
     "TABLES",
     "LOWER_IS_BETTER",
     "SHADE_LEVELS",
+    "INCOMPLETE",
     "build_table",
     "build_tables",
 ]
@@ -37,6 +42,8 @@ __all__ = [
 LOWER_IS_BETTER = frozenset({"DE", "CE"})
 #: Number of darkness levels of the HTML colouring.
 SHADE_LEVELS = 4
+#: Appended to the name of a run row with items left unscored by infrastructure failures.
+INCOMPLETE = " (incomplete)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +101,8 @@ class Row:
     bold: tuple[bool, ...]
     shade: tuple[int, ...]
     source: str = ""
+    #: Why the row needs a footnote (an incomplete run), or empty.
+    note: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +120,10 @@ class Table:
 
 
 def _value(run: Run, col: Column) -> float | None:
-    raw = run.summary(col.benchmark).get(col.metric)
+    summary = run.summary(col.benchmark)
+    if summary.get("n") == 0:  # nothing scored (e.g. every generation failed): no value, not a zero
+        return None
+    raw = summary.get(col.metric)
     if isinstance(raw, bool) or not isinstance(raw, int | float):
         return None
     return float(raw)
@@ -178,6 +190,24 @@ def build_table(
     return Table(spec, tuple(rows), baseline or "Avg")
 
 
+def _mark_incomplete(table: Table, runs: Sequence[Run]) -> Table:
+    """Rename and annotate the rows of runs with unscored items in this table's benchmarks."""
+    benches = {c.benchmark for c in table.columns}
+    failed = {r.name: sum(r.failed_items(b) for b in benches) for r in runs}
+    rows = tuple(
+        replace(
+            row,
+            name=row.name + INCOMPLETE,
+            note=f"{failed[row.name]} item(s) not scored: their generation failed (infrastructure); "
+            "re-run the same `tlbench score` command to retry them",
+        )
+        if row.kind == "run" and failed.get(row.name)
+        else row
+        for row in table.rows
+    )
+    return Table(table.spec, rows, table.reference)
+
+
 def build_tables(
     runs: Sequence[Run],
     *,
@@ -201,16 +231,18 @@ def build_tables(
         data: list[tuple[str, str, Sequence[float | None], str]] = [
             (r.name, "run", [_value(r, c) for c in spec.columns], str(r.path)) for r in runs
         ]
+        benches = {c.benchmark for c in spec.columns}
+        failed = {r.name for r in runs if any(r.failed_items(b) for b in benches)}
         has_runs = any(v is not None for _, _, vals, _ in data for v in vals)
-        if has_runs:  # a run without any benchmark of this table gets no row in it
-            data = [d for d in data if any(v is not None for v in d[2])]
+        if has_runs:  # a run without any benchmark of this table gets no row in it (unless it failed there)
+            data = [d for d in data if d[0] in failed or any(v is not None for v in d[2])]
         if not has_runs and not keep_empty and not keys:
             continue
         for name, values, source in (paper_rows or {}).get(key, ()):
             data.append((name, "paper", list(values), source))
         table_baseline = baseline if baseline in [d[0] for d in data] else None
         used_baseline = used_baseline or table_baseline is not None
-        tables.append(build_table(spec, data, table_baseline))
+        tables.append(_mark_incomplete(build_table(spec, data, table_baseline), runs))
     if baseline is not None and not used_baseline:
         raise UsageError(f"--baseline {baseline!r} names no row; rows: {', '.join(r.name for r in runs)}")
     return tables

@@ -14,7 +14,6 @@ assistant turn's calls; the final ``finish`` turn is implied). Sources:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -137,7 +136,7 @@ def read_tasks(path: str | Path) -> list[Task]:
         if not line.strip():
             continue
         try:
-            out.append(Task.from_dict(json.loads(line)))
+            out.append(Task.from_dict(jsonio.parse(line)))
         except ValueError as exc:
             raise DataError(f"not JSON: {exc}", str(p), n) from None
         except DataError as exc:

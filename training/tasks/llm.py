@@ -6,7 +6,9 @@ OpenAIBackend`) for a JSON object ``{"query": str, "calls": [{"name", "arguments
 only when it is JSON, names exactly the target tools in order, and every call passes the shared classifier's
 documentation check (:func:`tlbench.classify.check_against_docs`: documented names and parameters, required
 parameters present, right types). Rejected replies are retried with a new seed up to ``retries`` times, then
-the task is dropped and counted. Near-miss distractor tools are added as in the synthetic source, and the
+the task is dropped and counted. A request that fails for an infrastructure reason (the server answers an
+error or is gone) is not a rejected reply: it stops the source with :class:`tlbench.errors.InfraError`
+(dropping it would silently shift every later task, and a re-run must make the same tasks). Near-miss distractor tools are added as in the synthetic source, and the
 split is the synthetic source's (package, tool) rule, so ``llm:heldout`` never shares a target tool/template
 pair with ``llm:train``.
 """
@@ -20,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tlbench import jsonio
-from tlbench.errors import UsageError
+from tlbench.errors import InfraError, UsageError
 from tlbench.types import ToolCall, ToolDoc
 from tools_env.simulate import stable_seed
 from training.tasks import Task
@@ -131,8 +133,10 @@ def llm_tasks(
                 seed=stable_seed("llm-task", seed, k, attempt) % (1 << 31),
             )
             gen = backend.generate([task_prompt(pkg.docs, targets)], cfg)[0]
-            if gen.ok:
-                got = read_reply(gen.text, pkg.docs, targets)
+            if not gen.ok:
+                hint = f"; {gen.hint}" if gen.hint else ""
+                raise InfraError(f"the task model at {base_url} failed: {gen.error}{hint}")
+            got = read_reply(gen.text, pkg.docs, targets)
             if got is not None:
                 break
         if got is None:
