@@ -47,7 +47,6 @@ GOLDEN = Path(__file__).parent / "golden"
 
 #: Known differences (docs/prompts.md lists each with its reason): golden file stem (or one case id) -> reason.
 KNOWN: dict[str, str] = {
-    "tooleyes__toolllama-react:0+history": "later rounds keep the raw model output; upstream keeps react_parser(output.strip())",
     "rotbench-first-clean__tl-codellama": "the item's ReAct system prompt is appended after the Function: blocks",
     "tooleyes__tl-codellama": "the item's ReAct system prompt is appended after the Function: blocks",
     "toolalpaca-real__tl-codellama:Nager.Date/0": "empty parameter descriptions lose mae.py's trailing space",
