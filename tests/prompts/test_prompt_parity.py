@@ -47,9 +47,6 @@ GOLDEN = Path(__file__).parent / "golden"
 
 #: Known differences (docs/prompts.md lists each with its reason): golden file stem (or one case id) -> reason.
 KNOWN: dict[str, str] = {
-    "rotbench-first-clean__tl-codellama": "the item's ReAct system prompt is appended after the Function: blocks",
-    "tooleyes__tl-codellama": "the item's ReAct system prompt is appended after the Function: blocks",
-    "toolalpaca-real__tl-codellama:Nager.Date/0": "empty parameter descriptions lose mae.py's trailing space",
     "rotbench-first-clean__llama31-json": "not the Llama 3.1 template (Environment line, instruction text, Question: prefix, trim)",
     "tooleyes__llama31-json": "not the Llama 3.1 template (Environment line, instruction text, Question: prefix, trim)",
     "toolalpaca-real__llama31-json": "not the Llama 3.1 template (Environment line, instruction text, Question: prefix, trim)",
