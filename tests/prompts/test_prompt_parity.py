@@ -47,11 +47,7 @@ GOLDEN = Path(__file__).parent / "golden"
 
 #: Known differences (docs/prompts.md lists each with its reason): golden file stem (or one case id) -> reason.
 KNOWN: dict[str, str] = {
-    "rotbench-first-clean__llama31-json": "not the Llama 3.1 template (Environment line, instruction text, Question: prefix, trim)",
-    "tooleyes__llama31-json": "not the Llama 3.1 template (Environment line, instruction text, Question: prefix, trim)",
-    "toolalpaca-real__llama31-json": "not the Llama 3.1 template (Environment line, instruction text, Question: prefix, trim)",
-    "bfcl-v3-exec__llama31-json": "not the Llama 3.1 template (Environment line, instruction text, Question: prefix, trim)",
-    "bfcl-v3-exec__llama31-json.bfcl": "not the Llama 3.1 template; BFCL's doc pre-processing",
+    "bfcl-v3-exec__llama31-json.bfcl": 'BFCL\'s LlamaFCHandler passes its raw docs, not {"type": "function", "function": ...}; BFCL\'s doc pre-processing',
     "rotbench-first-clean__glm4": "not GLMHandler's layout (ChatGLM self-introduction, item system prompt as its own turn)",
     "tooleyes__glm4": "not GLMHandler's layout (ChatGLM self-introduction, item system prompt as its own turn)",
     "toolalpaca-real__glm4": "not GLMHandler's layout (ChatGLM self-introduction)",
