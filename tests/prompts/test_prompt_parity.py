@@ -48,11 +48,7 @@ GOLDEN = Path(__file__).parent / "golden"
 #: Known differences (docs/prompts.md lists each with its reason): golden file stem (or one case id) -> reason.
 KNOWN: dict[str, str] = {
     "bfcl-v3-exec__llama31-json.bfcl": 'BFCL\'s LlamaFCHandler passes its raw docs, not {"type": "function", "function": ...}; BFCL\'s doc pre-processing',
-    "rotbench-first-clean__glm4": "not GLMHandler's layout (ChatGLM self-introduction, item system prompt as its own turn)",
-    "tooleyes__glm4": "not GLMHandler's layout (ChatGLM self-introduction, item system prompt as its own turn)",
-    "toolalpaca-real__glm4": "not GLMHandler's layout (ChatGLM self-introduction)",
-    "bfcl-v3-exec__glm4": "not GLMHandler's layout (ChatGLM self-introduction)",
-    "bfcl-v3-exec__glm4.bfcl": "not GLMHandler's layout; BFCL's doc pre-processing",
+    "bfcl-v3-exec__glm4.bfcl": "BFCL's doc pre-processing",
     "bfcl-v3-exec__openai.bfcl": "a default system message is added; BFCL's doc pre-processing",
     "bfcl-v3-exec__qwen25.bfcl": "BFCL's QwenFCHandler dumps the raw BFCL docs with indent=4; BFCL's doc pre-processing",
     "bfcl-v3-exec__nexusraven.bfcl": "BFCL's NexusHandler has its own NexusRaven prompt",
