@@ -47,10 +47,9 @@ GOLDEN = Path(__file__).parent / "golden"
 
 #: Known differences (docs/prompts.md lists each with its reason): golden file stem (or one case id) -> reason.
 KNOWN: dict[str, str] = {
-    "bfcl-v3-exec__llama31-json.bfcl": 'BFCL\'s LlamaFCHandler passes its raw docs, not {"type": "function", "function": ...}; BFCL\'s doc pre-processing',
-    "bfcl-v3-exec__glm4.bfcl": "BFCL's doc pre-processing",
-    "bfcl-v3-exec__openai.bfcl": "a default system message is added; BFCL's doc pre-processing",
-    "bfcl-v3-exec__qwen25.bfcl": "BFCL's QwenFCHandler dumps the raw BFCL docs with indent=4; BFCL's doc pre-processing",
+    "bfcl-v3-exec__llama31-json.bfcl": "LlamaFCHandler writes BFCL's raw docs (dict/float types, no float hint), not the template's tools",
+    "bfcl-v3-exec__openai.bfcl": "a default system message is added",
+    "bfcl-v3-exec__qwen25.bfcl": "QwenFCHandler writes BFCL's raw docs with indent=4 between newlines, not the template's tools",
     "bfcl-v3-exec__nexusraven.bfcl": "BFCL's NexusHandler has its own NexusRaven prompt",
     "rotbench-first-clean__nexusraven": "RoTBench's NexusRaven_Prompt.py version2 has its own NexusRaven prompt",
     "toolalpaca-real__qwen2-react": "not react_demo.py's prompt (APIs:, ', ' tool list, later rounds)",
@@ -153,3 +152,37 @@ def test_chat_template_format_renders_the_official_template(fmt: str, template: 
         for rec in _load(path)["records"]:
             got = render("chat-template", rec["messages"], rec["tools"], tokenizer=tok)
             assert got == rec["expected"], f"{path.stem}:{rec['id']}"
+
+
+def test_bfcl_docs_are_shown_as_bfcl_handlers_show_them() -> None:
+    """BFCL's doc pre-processing (Python hint, float marks, nested too) then tlbench's type mapping.
+
+    ``expected`` is ``convert_to_tool(func_doc_language_specific_pre_processing(fn, "exec_simple"),
+    GORILLA_TO_OPENAPI, ModelStyle.OpenAI)[0]["function"]`` run at gorilla@d6b5fb8.
+    """
+    from benchmarks.bfcl import prompted_functions
+    from tlbench.docs import docs_from_bfcl
+
+    fn = json.loads(
+        '[{"name": "f", "description": "Do f.", "parameters": {"type": "dict", "properties": {"x": {"type": '
+        '"float", "description": "X."}, "pt": {"type": "tuple", "items": {"type": "float"}, "description": '
+        '"Point."}, "opts": {"type": "dict", "description": "Options.", "properties": {"w": {"type": "float", '
+        '"description": "W."}, "n": {"type": "integer", "description": "N.", "default": 2}}}, "rows": {"type": '
+        '"array", "description": "Rows.", "items": {"type": "dict", "properties": {"v": {"type": "float", '
+        '"description": "V."}}}}}, "required": ["x"]}}]'
+    )
+    expected = json.loads(
+        '{"name": "f", "description": "Do f. Note that the provided function is in Python 3 syntax.", '
+        '"parameters": {"type": "object", "properties": {"x": {"type": "number", "description": "X. This is a '
+        'float type value.", "format": "float"}, "pt": {"type": "array", "items": {"type": "number"}, '
+        '"description": "Point."}, "opts": {"type": "object", "description": "Options.", "properties": {"w": '
+        '{"type": "number", "description": "W. This is a float type value.", "format": "float"}, "n": {"type": '
+        '"integer", "description": "N.", "default": 2}}}, "rows": {"type": "array", "description": "Rows.", '
+        '"items": {"type": "object", "properties": {"v": {"type": "number", "description": "V. This is a float '
+        'type value.", "format": "float"}}}}}, "required": ["x"]}}'
+    )
+    before = json.dumps(fn)
+    (doc,) = docs_from_bfcl(prompted_functions(fn))
+    assert json.dumps(fn) == before  # the raw docs are not modified
+    got = {"name": doc.name, "description": doc.description, "parameters": dict(doc.parameters)}
+    assert json.dumps(got) == json.dumps(expected)  # same keys in the same order
