@@ -51,8 +51,6 @@ KNOWN: dict[str, str] = {
     "bfcl-v3-exec__qwen25.bfcl": "QwenFCHandler writes BFCL's raw docs with indent=4 between newlines, not the template's tools",
     "bfcl-v3-exec__nexusraven.bfcl": "BFCL's NexusHandler has its own NexusRaven prompt",
     "rotbench-first-clean__nexusraven": "RoTBench's NexusRaven_Prompt.py version2 has its own NexusRaven prompt",
-    "toolalpaca-real__qwen2-react": "not react_demo.py's prompt (APIs:, ', ' tool list, later rounds)",
-    "bfcl-v3-exec__qwen2-react": "not react_demo.py's prompt (APIs:, ', ' tool list)",
     "rotbench-third-clean__openai": "native tools= and tool-role results instead of upstream's chat-mode ReAct messages",
     "tooleyes__openai": "native tools= and a ReAct system prompt instead of upstream's chat-mode ReAct messages",
 }
