@@ -183,3 +183,13 @@ def test_bfcl_docs_are_shown_as_bfcl_handlers_show_them() -> None:
     assert json.dumps(fn) == before  # the raw docs are not modified
     got = {"name": doc.name, "description": doc.description, "parameters": dict(doc.parameters)}
     assert json.dumps(got) == json.dumps(expected)  # same keys in the same order
+
+
+@pytest.mark.parametrize("fmt", ["nexusraven", "tl-codellama"])
+def test_python_signature_formats_drop_a_benchmark_system_prompt(fmt: str) -> None:
+    """Neither official NexusRaven prompt nor TL-Training's data shows a system text next to the functions."""
+    rec = _load(GOLDEN / "rotbench-first-clean__nexusraven.json")["records"][0]
+    system = rec["messages"][0]["content"]
+    got = render(fmt, rec["messages"], rec["tools"])
+    assert isinstance(got, str) and system not in got and "Let's Begin!" not in got
+    assert "def get_translation_nllb(" in got
