@@ -193,3 +193,17 @@ def test_python_signature_formats_drop_a_benchmark_system_prompt(fmt: str) -> No
     got = render(fmt, rec["messages"], rec["tools"])
     assert isinstance(got, str) and system not in got and "Let's Begin!" not in got
     assert "def get_translation_nllb(" in got
+
+
+def test_react_chatml_shows_earlier_turns_as_upstream_keeps_them() -> None:
+    """``react-chatml`` (no official code) keeps ``toolllama-react``'s content: the same normalised turns."""
+    from tlbench.prompts.toolllama import upstream_turn
+
+    body = _load(GOLDEN / "tooleyes__toolllama-react.json")
+    for rec in (r for r in body["records"] if "note" in r):
+        got = render("react-chatml", rec["messages"], rec["tools"])
+        for m in rec["messages"]:
+            if m["role"] == "assistant":
+                turn = upstream_turn(m["content"])
+                assert f"<|im_start|>assistant\n{turn}<|im_end|>" in got
+                assert f"Assistant: {turn}\n" in rec["expected"]
