@@ -47,12 +47,12 @@ GOLDEN = Path(__file__).parent / "golden"
 
 #: Known differences (docs/prompts.md lists each with its reason): golden file stem (or one case id) -> reason.
 KNOWN: dict[str, str] = {
-    "bfcl-v3-exec__llama31-json.bfcl": "LlamaFCHandler writes BFCL's raw docs (dict/float types, no float hint), not the template's tools",
-    "bfcl-v3-exec__qwen25.bfcl": "QwenFCHandler writes BFCL's raw docs with indent=4 between newlines, not the template's tools",
-    "bfcl-v3-exec__nexusraven.bfcl": "BFCL's NexusHandler has its own NexusRaven prompt",
-    "rotbench-first-clean__nexusraven": "RoTBench's NexusRaven_Prompt.py version2 has its own NexusRaven prompt",
-    "rotbench-third-clean__openai": "native tools= and tool-role results instead of upstream's chat-mode ReAct messages",
-    "tooleyes__openai": "native tools= and a ReAct system prompt instead of upstream's chat-mode ReAct messages",
+    "bfcl-v3-exec__llama31-json.bfcl": "D4: LlamaFCHandler writes BFCL's raw docs (dict/float types, no float hint), not the template's tools",
+    "bfcl-v3-exec__qwen25.bfcl": "D4: QwenFCHandler writes BFCL's raw docs with indent=4 between newlines, not the template's tools",
+    "bfcl-v3-exec__nexusraven.bfcl": "D3: BFCL's NexusHandler has its own NexusRaven prompt",
+    "rotbench-first-clean__nexusraven": "D3: RoTBench's NexusRaven_Prompt.py version2 has its own NexusRaven prompt",
+    "rotbench-third-clean__openai": "D2: native tools= and tool-role results instead of upstream's chat-mode ReAct messages",
+    "tooleyes__openai": "D2: native tools= and a ReAct system prompt instead of upstream's chat-mode ReAct messages",
 }
 
 
