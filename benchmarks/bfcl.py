@@ -431,6 +431,47 @@ def match_calls(
 # -------------------------------------------------------------------------------------------- loading
 
 
+PYTHON_HINT = " Note that the provided function is in Python 3 syntax."
+FLOAT_HINT = " This is a float type value."
+
+
+def prompted_functions(functions: Sequence[Any]) -> list[Any]:
+    """The function docs as BFCL's model handlers show them to a model (gorilla@d6b5fb8 ``model_handler/utils.py``).
+
+    Every handler appends the Python hint to each description (``func_doc_language_specific_pre_processing``);
+    the function-calling handlers' ``convert_to_tool`` also marks each ``float`` parameter with
+    ``"format": "float"`` and the float hint (top-level properties, nested object properties, and the
+    properties of object items). Type names are mapped afterwards by :func:`tlbench.docs.docs_from_bfcl`.
+    """
+    out = []
+    for fn in functions:
+        if not isinstance(fn, Mapping):
+            out.append(fn)
+            continue
+        fn = json.loads(json.dumps(fn))  # a deep copy that is plain JSON
+        fn["description"] = str(fn.get("description", "")) + PYTHON_HINT
+        params = fn.get("parameters")
+        if isinstance(params, dict) and isinstance(params.get("properties"), dict):
+            _mark_floats(params["properties"])
+        out.append(fn)
+    return out
+
+
+def _mark_floats(properties: dict[str, Any], depth: int = 0) -> None:
+    for schema in properties.values():
+        if not isinstance(schema, dict) or depth > 8:
+            continue
+        if schema.get("type") == "float":
+            schema["format"] = "float"
+            schema["description"] = str(schema.get("description", "")) + FLOAT_HINT
+        nested = schema.get("properties")
+        items = schema.get("items")
+        if isinstance(nested, dict):
+            _mark_floats(nested, depth + 1)
+        elif isinstance(items, dict) and isinstance(items.get("properties"), dict):
+            _mark_floats(items["properties"], depth + 1)
+
+
 def _read_jsonl(path: Path, report: LoadReport) -> list[tuple[int, dict[str, Any]]]:
     try:
         text = path.read_text(encoding="utf-8")
@@ -505,7 +546,7 @@ class Bfcl:
         if not isinstance(turns, list) or not turns or not isinstance(turns[0], list):
             raise ValueError("'question' must be a list of turns")
         messages = tuple({"role": str(m["role"]), "content": str(m["content"])} for m in turns[0])
-        docs = docs_from_bfcl(q.get("function") or [])
+        docs = docs_from_bfcl(prompted_functions(q.get("function") or []))
         gold_strings = answer["ground_truth"]
         if not isinstance(gold_strings, list) or not gold_strings:
             raise ValueError("'ground_truth' must be a non-empty list of call strings")

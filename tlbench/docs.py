@@ -461,13 +461,13 @@ def docs_to_python_signatures(docs: Iterable[ToolDoc]) -> str:
             "Function:",
             f"def {doc.name}({', '.join(sig)}):",
             '    """',
-            f"    {doc.description}".rstrip(),
+            f"    {doc.description}",
         ]
         lines += ["", "    Args:"]
         for p in required + optional:
             schema = props.get(p)
             desc = schema.get("description", "") if isinstance(schema, Mapping) else ""
-            lines.append(f"    {p} ({_type_of(schema)}): {desc}".rstrip())
+            lines.append(f"    {p} ({_type_of(schema)}): {desc}")  # mae.py keeps the space when desc is ""
         lines.append('    """')
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)

@@ -86,9 +86,9 @@ def test_openai_format_renders_messages_and_native_tools() -> None:
         DOCS,
     )
     assert isinstance(msgs, list)
-    assert [m["role"] for m in msgs] == ["system", "user", "assistant", "tool"]
-    assert msgs[3]["tool_call_id"] == msgs[2]["tool_calls"][0]["id"]
-    result = parse(json.dumps(msgs[2]), "openai", DOCS)
+    assert [m["role"] for m in msgs] == ["user", "assistant", "tool"]  # no system message of our own
+    assert msgs[2]["tool_call_id"] == msgs[1]["tool_calls"][0]["id"]
+    result = parse(json.dumps(msgs[1]), "openai", DOCS)
     assert result.ok and _same(result.calls[0], call)
     tools = native_tools("openai", DOCS)
     assert tools and tools[0]["function"]["name"] == "get_weather"

@@ -1,13 +1,15 @@
 """LLaMA-3.1 JSON tool-calling template (paper Appendix B), parser ``llama3``.
 
-Source/assumptions: Meta's Llama 3.1 prompt-format documentation, "JSON based tool calling" with tools
-in the first user message: header tokens ``<|start_header_id|>role<|end_header_id|>\\n\\n``, turns ended
-by ``<|eot_id|>``, a system turn with ``Cutting Knowledge Date`` / ``Today Date`` (a fixed date here so
-prompts are reproducible), then the user turn "Given the following functions, please respond with a JSON
-for a function call with its proper arguments that best answers the given prompt. Respond in the format
-{"name": function name, "parameters": dictionary of argument name and its value}. Do not use variables."
-followed by each function's JSON and the question. The model answers ``{"name": ..., "parameters":
-{...}}``; tool results come back in an ``ipython`` turn.
+Source: the ``chat_template`` of Llama-3.1-8B-Instruct (``tokenizer_config.json``; the text BFCL's
+``LlamaFCHandler`` quotes), byte-identical with ``tools_in_user_message`` (its default) and the template's
+default date (tests/prompts/test_prompt_parity.py). Header tokens ``<|start_header_id|>role<|end_header_id|>
+\\n\\n``, turns ended by ``<|eot_id|>``; the system turn is ``Environment: ipython`` (when there are tools),
+``Cutting Knowledge Date`` / ``Today Date`` and the first message if it is a system message (trimmed); the
+first message after it carries the instruction "Given the following functions, please respond with a JSON
+for a function call ..." and each tool as ``{"type": "function", "function": ...}`` JSON (indent 4), then its
+own text (trimmed). The model answers ``{"name": ..., "parameters": {...}}``; tool results come back in an
+``ipython`` turn, JSON-encoded as the template does (a string result is written as a JSON string). The
+template refuses an assistant turn with several calls; here they are written one per line.
 """
 
 from __future__ import annotations
@@ -20,18 +22,18 @@ from tlbench.types import ToolCall, ToolDoc
 
 __all__ = ["LLAMA31_JSON"]
 
-SYSTEM = "Cutting Knowledge Date: December 2023\nToday Date: 26 Jul 2024\n\n"
+DATE = "Cutting Knowledge Date: December 2023\nToday Date: 26 Jul 2024\n\n"
 INSTRUCTION = (
-    "Given the following functions, please respond with a JSON for a function call with its proper "
-    "arguments that best answers the given prompt.\n\n"
-    'Respond in the format {"name": function name, "parameters": dictionary of argument name and its '
-    "value}. Do not use variables.\n\n"
+    "Given the following functions, please respond with a JSON for a function call "
+    "with its proper arguments that best answers the given prompt.\n\n"
+    'Respond in the format {"name": function name, "parameters": dictionary of argument name and its value}.'
+    "Do not use variables.\n\n"
 )
 
 
 def llama_call(call: ToolCall, thought: str = "") -> str:
-    """``{"name": ..., "parameters": {...}}``."""
-    return jsonio.dumps({"name": call.name, "parameters": dict(call.arguments)})
+    """``{"name": ..., "parameters": {...}}`` (the template's own concatenation)."""
+    return f'{{"name": "{call.name}", "parameters": {jsonio.dumps(dict(call.arguments))}}}'
 
 
 def _turn(role: str, body: str) -> str:
@@ -39,20 +41,23 @@ def _turn(role: str, body: str) -> str:
 
 
 def _render(msgs: Sequence[Msg], tools: Sequence[ToolDoc], add_generation_prompt: bool) -> str:
-    given = "\n".join(m.content for m in msgs if m.role == "system")
-    text = "<|begin_of_text|>" + _turn("system", SYSTEM + given)
-    first_user = True
-    for m in msgs:
-        if m.role == "system":
-            continue
-        if m.role == "user" and first_user and tools:
-            first_user = False
-            funcs = "\n\n".join(jsonio.dumps(openai_tool(d), indent=4) for d in tools)
-            text += _turn("user", f"{INSTRUCTION}{funcs}\n\nQuestion: {m.content}")
-        elif m.role == "assistant":
-            text += _turn("assistant", "\n".join(llama_call(c) for c in m.calls) or m.content)
+    rest = list(msgs)
+    system = ""
+    if rest and rest[0].role == "system":
+        system, rest = rest[0].content.strip(), rest[1:]
+    env = "Environment: ipython\n" if tools else ""
+    text = "<|begin_of_text|>" + _turn("system", env + DATE + system)
+    if tools and rest:  # tools_in_user_message: the first remaining message carries them
+        funcs = "".join(jsonio.dumps(openai_tool(d), indent=4) + "\n\n" for d in tools)
+        text += _turn("user", INSTRUCTION + funcs + rest[0].content.strip())
+        rest = rest[1:]
+    for m in rest:
+        if m.role == "assistant" and m.calls:
+            text += _turn("assistant", "\n".join(llama_call(c) for c in m.calls))
+        elif m.role == "tool":
+            text += _turn("ipython", jsonio.dumps(m.content))  # the template's ``content | tojson``
         else:
-            text += _turn("ipython" if m.role == "tool" else "user", m.content)
+            text += _turn(m.role, m.content.strip())
     return text + "<|start_header_id|>assistant<|end_header_id|>\n\n" if add_generation_prompt else text
 
 

@@ -67,7 +67,9 @@ def nexusraven_call(call: ToolCall, thought: str = "") -> str:
 
 def _render(msgs: Sequence[Msg], tools: Sequence[ToolDoc], add_generation_prompt: bool) -> str:
     head = nexusraven_functions(tools)
-    system = "\n".join(m.content for m in msgs if m.role == "system")
+    # NexusRaven prompts (model card, RoTBench's NexusRaven_Prompt.py, BFCL's NexusHandler) carry no system
+    # text: a benchmark's own system prompt (RoTBench/ToolEyes ReAct instructions) is dropped when there are tools
+    system = "" if tools else "\n".join(m.content for m in msgs if m.role == "system")
     text = head + ("\n\n" + system if system else "") + "\n\n"
     for m in msgs:
         if m.role == "user":

@@ -5,6 +5,8 @@ Renders chat messages, not text: the tools travel natively (``tools=`` on the re
 "tool_calls": [{"id", "type": "function", "function": {"name", "arguments": <JSON string>}}]}`` and each
 result is a ``{"role": "tool", "tool_call_id", "content"}`` message. The model's reply, as returned by
 the ``openai`` backend, is that assistant message serialised as JSON, which the ``openai`` parser reads.
+The messages are the conversation's own (no default system message): on BFCL, ``messages=`` and ``tools=``
+are byte-identical to BFCL's ``OpenAIHandler`` (tests/prompts/test_prompt_parity.py).
 """
 
 from __future__ import annotations
@@ -17,8 +19,6 @@ from tlbench.prompts.base import Msg, PromptFormat, json_args, openai_tool
 from tlbench.types import ToolCall, ToolDoc
 
 __all__ = ["OPENAI_TOOLS", "openai_tools", "assistant_message"]
-
-DEFAULT_SYSTEM = "You are a helpful assistant. Use the provided functions to complete the user's request."
 
 
 def openai_tools(tools: Sequence[ToolDoc]) -> list[dict[str, Any]]:
@@ -50,9 +50,7 @@ def openai_call(call: ToolCall, thought: str = "") -> str:
 def _render(
     msgs: Sequence[Msg], tools: Sequence[ToolDoc], add_generation_prompt: bool
 ) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    if not any(m.role == "system" for m in msgs):
-        out.append({"role": "system", "content": DEFAULT_SYSTEM})
+    out: list[dict[str, Any]] = []  # no system message of our own: BFCL's OpenAIHandler sends none either
     n_calls = 0
     pending: list[str] = []
     for m in msgs:

@@ -5,8 +5,9 @@ Why: RoTBench and ToolEyes items carry their own ReAct system prompt (the tool l
 ``System: ... User: ... Assistant:`` layout (:data:`~tlbench.prompts.toolllama.TOOLLLAMA_REACT`); an
 instruction-tuned ChatML model (SmolLM2, the default model; Qwen) follows the same instructions better
 inside its own ``<|im_start|>role ... <|im_end|>`` turns. The content is the same as ``toolllama-react``
-(the item's system prompt verbatim, else the generic ReAct system prompt with the tools as JSON); only the
-turn markup differs. Tool observations go back as a user turn ``Observation: ...`` (ChatML has no tool
+(the item's system prompt verbatim, else the generic ReAct system prompt with the tools as JSON; earlier
+model turns as upstream keeps them, :func:`~tlbench.prompts.toolllama.upstream_turn`); only the turn markup
+differs. No official code renders these benchmarks in ChatML, so there is no golden to match (docs/prompts.md). Tool observations go back as a user turn ``Observation: ...`` (ChatML has no tool
 role every template accepts).
 """
 
@@ -16,7 +17,7 @@ from collections.abc import Sequence
 
 from tlbench import jsonio
 from tlbench.prompts.base import Msg, PromptFormat, openai_tool
-from tlbench.prompts.toolllama import REACT_SYSTEM, react_call
+from tlbench.prompts.toolllama import REACT_SYSTEM, react_call, upstream_turn
 from tlbench.types import ToolDoc
 
 __all__ = ["REACT_CHATML"]
@@ -34,7 +35,7 @@ def _render(msgs: Sequence[Msg], tools: Sequence[ToolDoc], add_generation_prompt
             continue
         if m.role == "assistant":
             body = "\n".join(react_call(c, m.content if k == 0 else "") for k, c in enumerate(m.calls))
-            text += f"<|im_start|>assistant\n{body or m.content}<|im_end|>\n"
+            text += f"<|im_start|>assistant\n{body or upstream_turn(m.content)}<|im_end|>\n"
         elif m.role == "tool":
             text += f"<|im_start|>user\nObservation: {m.content}<|im_end|>\n"
         else:

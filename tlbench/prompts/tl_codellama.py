@@ -1,7 +1,9 @@
 """TL-CodeLLaMA-2 template (the TL-Training model itself), parser ``python``.
 
-Source: tl_training_ref.md §1.2-1.3. Tools are listed as ``Function:\\ndef name(req: string, opt: integer =
-None):`` blocks with docstrings (mae.py style, :func:`tlbench.docs.docs_to_python_signatures`); roles map
+Source: TL-Training ``code/mae/mae.py`` and ``code/pkt/finetune.py`` (byte-identical,
+tests/prompts/test_prompt_parity.py). Tools are listed as ``Function:\\ndef name(req: string, opt: integer =
+None):`` blocks with docstrings (mae.py style, :func:`tlbench.docs.docs_to_python_signatures`), the whole
+System turn (other system text is dropped when there are tools); roles map
 system->``System``, user->``User``, tool->``Output``, assistant->``Assistant``; turns are
 ``Role: content`` joined by ``\\n``, and the prompt ends with ``\\nAssistant:``. The model writes
 `` name(key="value")`` then ``</s>``. Calls use mae.py's surface form (keyword arguments, no spaces around
@@ -28,9 +30,10 @@ def tl_call(call: ToolCall, thought: str = "") -> str:
 
 
 def _render(msgs: Sequence[Msg], tools: Sequence[ToolDoc], add_generation_prompt: bool) -> str:
+    # mae.py's System turn is the Function: blocks alone; a benchmark's own system prompt (RoTBench/ToolEyes
+    # ReAct instructions that restate the tools as JSON) is not shown, as in TL-Training's data
     given = "\n".join(m.content for m in msgs if m.role == "system")
-    system = docs_to_python_signatures(tools) if tools else ""
-    system = "\n\n".join(x for x in (system, given) if x)
+    system = docs_to_python_signatures(tools) if tools else given
     turns = [f"System: {system}"]
     for m in msgs:
         if m.role == "system":

@@ -3,8 +3,9 @@
 Sources/assumptions: ToolLLaMA's conversation template ``tool-llama-single-round`` joins turns as
 ``System: ...\\nUser: ...\\nAssistant: ...\\nFunction: ...\\nAssistant:`` and the model answers
 ``Thought: ...\\nAction: <name>\\nAction Input: <JSON>``. RoTBench and ToolEyes run every model with the
-same ``System/User/Assistant/Function`` layout (rotbench_tooleyes.md §4), with a ReAct system prompt that
-lists the tools as JSON. The AutoGPT variant uses ToolBench's "You are AutoGPT ..." system instruction
+same ``System/User/Assistant/Function`` layout (``Code/tool_conversation.py`` template ``tool-single-round``;
+byte-identical on their items, tests/prompts/test_prompt_parity.py), with a ReAct system prompt that lists
+the tools as JSON; earlier model turns are shown as upstream keeps them (:func:`upstream_turn`). The AutoGPT variant uses ToolBench's "You are AutoGPT ..." system instruction
 (written here from its published wording, lightly condensed) with the functions as JSON. When the
 messages already contain a system prompt (RoTBench/ToolEyes items carry one that lists the tools) it is
 used verbatim and the tools are not listed a second time.
@@ -12,6 +13,7 @@ used verbatim and the tools are not listed a second time.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from tlbench import jsonio
@@ -59,6 +61,30 @@ def react_call(call: ToolCall, thought: str = "") -> str:
     return f"Thought: {thought.strip()}\nAction: {call.name}\nAction Input: {json_args(call)}"
 
 
+def upstream_turn(output: str) -> str:
+    """A model turn as RoTBench/ToolEyes keep it in the history (``Code/Inference/models.py`` ``Tool.parse``).
+
+    Upstream strips the generation and rebuilds it from ``react_parser``'s three parts: the text from
+    ``Thought:`` up to the first ``Action:``, from ``Action:`` up to ``Action Input:``, and from ``Action
+    Input:`` to the end with every newline removed; a missing part becomes ``Thought: \\n`` / ``Action: \\n`` /
+    ``Action Input: {}``. Later rounds show the model this text, not its raw output. Text already in that
+    shape (RoTBench's Third_Turn history) comes back unchanged.
+    """
+    text = output.strip()
+    m = _THOUGHT.search(text)
+    thought = m.group().replace("Action:", "") if m else "Thought: \n"
+    m = _ACTION.search(text)
+    action = m.group().replace("Action Input:", "") if m else "Action: \n"
+    m = _ACTION_INPUT.search(text)
+    action_input = m.group().replace("\n ", "").replace("\n", "") if m else "Action Input: {}"
+    return thought + action + action_input
+
+
+_THOUGHT = re.compile("Thought:.*?Action:", re.DOTALL)
+_ACTION = re.compile("Action:.*?Action Input:", re.DOTALL)
+_ACTION_INPUT = re.compile("Action Input:.*", re.DOTALL)
+
+
 def _render(system_template: str) -> object:
     def render(msgs: Sequence[Msg], tools: Sequence[ToolDoc], add_generation_prompt: bool) -> str:
         given = [m.content for m in msgs if m.role == "system"]
@@ -67,14 +93,19 @@ def _render(system_template: str) -> object:
         else:
             tool_json = jsonio.dumps([openai_tool(d)["function"] for d in tools])
             system = system_template.format(tools=tool_json)
-        parts = [f"System: {system}"]
+        turns = [("System", system)]
         for m in msgs:
             if m.role == "system":
                 continue
-            body = "\n".join(react_call(c, m.content if k == 0 else "") for k, c in enumerate(m.calls))
-            parts.append(f"{_ROLE[m.role]}: {body or m.content}")
-        text = "\n".join(parts)
-        return text + "\nAssistant:" if add_generation_prompt else text
+            if m.calls:
+                body = "\n".join(react_call(c, m.content if k == 0 else "") for k, c in enumerate(m.calls))
+            else:
+                body = upstream_turn(m.content) if m.role == "assistant" else m.content
+            turns.append((_ROLE[m.role], body))
+        # FastChat's ONLY_LAST_ASSISTANT style (RoTBench Code/tool_conversation.py): "Role: text\n" per
+        # message, and an empty message is a bare "Role:" with no separator after it
+        text = "".join(f"{role}: {body}\n" if body else f"{role}:" for role, body in turns)
+        return text + "Assistant:" if add_generation_prompt else text.removesuffix("\n")
 
     return render
 
