@@ -95,6 +95,8 @@ class Episode:
 
     ``fmt`` is the parser format (``parser`` replaces ``tlbench.parsers.parse``, e.g. in tests); ``item`` the benchmark item's metadata (scripted user answers, pinned
     date); ``prompt`` the opening messages (system, user) kept at the head of :meth:`messages`.
+    ``reply_finishes`` lets a reply without a call end the episode as its answer (``tlbench collect``:
+    a native-tools teacher ends with a text reply); off, as ToolEyes runs episodes, it is a format error.
     """
 
     env: ToolEnv | None
@@ -110,6 +112,7 @@ class Episode:
     parser: Callable[[str, str, list[ToolDoc]], ParseResult] | None = field(
         default=None, repr=False, compare=False
     )
+    reply_finishes: bool = False
 
     def __post_init__(self) -> None:
         if self.max_generations < 1:
@@ -173,7 +176,11 @@ class Episode:
         calls: list[ToolCall] = []
         feedback: list[Feedback] = []
         messages: list[dict[str, str]] = []
-        if not result.ok or not result.calls:
+        answered = result.ok and not result.calls and self.reply_finishes
+        if answered:
+            self._finish(result.final_answer or "")
+            feedback.append(Feedback(ErrorKind.CORRECT, "", payload={"answer": self.answer}, tool="finish"))
+        elif not result.ok or not result.calls:
             # a reply without a call (a bare final answer, a text-only native-tools reply) is a format error,
             # not a finish: ToolEyes ends an episode only on a ``finish`` action (module docstring)
             fb = format_error_feedback(result.failure.reason if result.failure else "no_call")
@@ -200,7 +207,7 @@ class Episode:
                 history.append((call, fb))
         category = (
             ErrorKind.UNPARSABLE
-            if not (result.ok and result.calls)
+            if not (result.ok and (result.calls or answered))
             else most_severe([f.category for f in feedback])
         )
         self.turns.append(

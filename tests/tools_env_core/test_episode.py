@@ -142,6 +142,14 @@ def test_final_answer_without_call_is_not_a_finish(env: ToolEnv) -> None:
     assert ep.finished and ep.valid_answer and ep.answer == "42"
 
 
+def test_reply_finishes_when_asked(env: ToolEnv) -> None:
+    # tlbench collect: a native-tools teacher ends its trajectory with a text reply
+    ep = Episode(env, DOCS, parser=lambda t, f, d: ParseResult(final_answer="42"), reply_finishes=True)
+    fb = ep.step("The answer is 42")
+    assert fb.ok and ep.finished and ep.valid_answer and ep.answer == "42"
+    assert ep.turns[0].category is ErrorKind.CORRECT
+
+
 def test_text_only_native_reply_is_not_a_finish(env: ToolEnv) -> None:
     ep = Episode(env, DOCS, fmt="openai")  # the real openai parser: text-only content is a final answer
     ep.step("Hello! How can I help you?")
