@@ -448,7 +448,7 @@ def prompted_functions(functions: Sequence[Any]) -> list[Any]:
         if not isinstance(fn, Mapping):
             out.append(fn)
             continue
-        fn = json.loads(json.dumps(fn))  # a deep copy that is plain JSON
+        fn = jsonio.parse(jsonio.dumps(fn))  # a deep copy that is plain JSON
         fn["description"] = str(fn.get("description", "")) + PYTHON_HINT
         params = fn.get("parameters")
         if isinstance(params, dict) and isinstance(params.get("properties"), dict):

@@ -1,7 +1,17 @@
 """ToolAlpaca eval_real (11 real APIs, 114 instructions): loader and deterministic TS/PI/CF scorer.
 
-Upstream evaluates ToolAlpaca with a GPT-4 judge only; this is the deterministic scorer the research note
-suggests (``bfcl_toolalpaca.md`` §2.4), with its pitfalls (§2.5) handled as follows.
+There is no official deterministic ToolAlpaca scorer: upstream (``tangqiaoyu/ToolAlpaca@189069998d``,
+``evaluation.py``) evaluates with a GPT-4 judge only, and TL-Training (``Junjie-Ye/TL-Training``)
+publishes no evaluation code. The closest official code that defines TS/PI/CF, RoTBench's
+``evaluate.py``, reads one strict-JSON ReAct action against a RoTBench item; running it on ToolAlpaca
+needs conversion choices that no official code makes, and its rules are not these (its ``{}`` rule would
+make the 25 zero-argument gold calls unscorable, it compares values type-exactly and counts the
+authentication key): on the seeded sweep of ``tests/upstream/toolalpaca_sweep.py`` it gives tlbench's
+Mode A upstream verdicts on 5,756 of 10,231 ReAct predictions. So this module is tlbench's own scorer,
+the deterministic one the research note suggests (``bfcl_toolalpaca.md`` §2.4), with its pitfalls (§2.5)
+handled as follows; ``upstream`` mode means "the strict rules", not "an official scorer's verdicts".
+``tests/upstream/test_toolalpaca_agreement.py`` pins every verdict of the sweep (11,430 predictions, Mode
+A and B, both modes) against an independent reading of this docstring.
 
 Items: one per instruction, in file order (API by API); ``id`` is ``"<API name>/<k>"``, ``scenario`` the API
 name. ``messages`` is the instruction as one user message; ``tools`` are the API's functions
@@ -37,8 +47,8 @@ the repairs matter for model outputs):
 * ``list_string``: a list and a comma-joined string of the same elements are equal (``symbols`` is typed
   string, "A list of currencies"; the repaired gold gives lists);
 * ``errata``: the gold typo ``"chart_name": "Arriivals"`` (AviationAPI 2) also accepts "Arrivals";
-* ``empty_optional``: a predicted optional parameter whose value is empty (``""``, ``None``, ``[]``) and that
-  the gold call does not use is ignored for PI.
+* ``empty_optional``: a predicted optional parameter whose value is empty (``""``, ``None``, ``[]``, ``{}``)
+  and that the gold call does not use is ignored for PI.
 
 Remaining arbitrary gold choices (Fruityvice 9 picks apple and banana for "fruits in season"; CurrencyBeacon
 9/10 assume July 2023; Cataas 5 uses three ``getRandomCat`` calls) are not repaired: they bound a model's CF

@@ -10,13 +10,12 @@ Transcript records (one JSON object per line of ``--predictions``), the format a
 * ``index`` (int) and/or ``id`` (str; ``path`` may disambiguate an upstream id), matched as in
   ``benchmarks/predictions.py``;
 * EITHER ``turns`` (``tools_env.episode.Episode.to_dict()``: per turn ``raw``, ``parse`` with ``calls`` /
-  ``failure``, ``feedback`` with ``category`` per call), with ``forced`` / ``finished`` (the record may also
-  nest these under ``"episode"``);
+  ``failure``, ``feedback`` with ``category`` per call), with ``fmt``, ``forced`` / ``finished`` (the
+  record may also nest these under ``"episode"``);
 * OR ``messages`` (``{"role", "content"}``) or upstream ``conversations`` (``{"from", "value"}``): the
-  whole conversation, system and user first. Assistant messages are re-read with ToolEyes' ReAct rule
-  (``Thought: / Action: / Action Input:``, the input a Python literal read with :func:`ast.literal_eval`,
-  never ``eval``); the following ``function``/``user`` message is the call's feedback, categorised with
-  :func:`tlbench.classify.classify_feedback`.
+  whole conversation, system and user first, as upstream's inference stores it. Assistant messages are
+  re-read with the official scorer's rule (:func:`react_split`); the following ``function``/``user``
+  message is the call's feedback, categorised with :func:`tlbench.classify.classify_feedback`.
 
 Definitions (research note ``rotbench_tooleyes.md`` §5.3), per *call attempt* = every assistant
 generation except the model's own final finish and a harness-forced finish; a generation with several
@@ -25,28 +24,68 @@ calls gives one attempt per call (``finish`` excluded):
 * DE: the call has a tool hallucination, a parameter hallucination or a missing required parameter
   against a FRESH copy of the doc (``tlbench.classify.check_against_docs``; no cumulative gate; at most
   one DE per call; a type mismatch is not a DE);
-* CE: any other error: a format error (the generation is not a readable call), or a DE-free call whose
-  execution failed (feedback category ``tool_call_failure``, ``other``, or a runtime DE-like category
-  that the doc did not predict, ToolEyes' code and docs disagree for 74 functions). Tool *instability*
-  (timeouts, 5xx, ``{"error": "connection error."}``) is the environment's fault, not the model's: it is
-  counted apart (``instability``) and is not a CE;
-* VA: the episode ended by the model's own well-formed finish (a parsed ``finish`` call or final answer)
-  within 9 generations; a forced finish, a crash or a transcript that stops without finishing is not VA.
+* CE: any other error: a format error (the generation is not a readable call, or it is a reply without
+  a call), or a DE-free call whose execution failed (feedback category ``tool_call_failure``, ``other``,
+  or a runtime DE-like category that the doc did not predict, ToolEyes' code and docs disagree for 74
+  functions). Tool *instability* (timeouts, 5xx, ``{"error": "connection error."}``) is the environment's
+  fault, not the model's: it is counted apart (``instability``) and is not a CE;
+* VA: the episode ended by the model's own well-formed ``finish`` call within 9 generations; a forced
+  finish, a crash or a transcript that stops without finishing is not VA. A reply without a call (a bare
+  ``Final Answer:``, a text-only reply through native ``tools=``) is a format error, not a finish, in
+  every format: ToolEyes' inference ends an episode only on a ``finish`` action, and its function-calling
+  path (``Code/Inference/models.py``, ``mode == "function_call"``) writes a reply without
+  ``function_call`` as ``Action: `` with ``{}``, an empty action that ends nothing
+  (:class:`tools_env.episode.Episode` applies the same rule while running).
 
 ``DE`` and ``CE`` are pooled rates: ``100 * sum(errors) / sum(attempts)`` over all episodes (lower is
-better); ``VA`` is ``100 * mean(valid)``. CIs resample episodes. Per-item ``ts``/``pi``/``cf`` mean: no tool
-hallucination / no DE / no DE and no CE in the episode; ``correct`` is VA.
+better); ``VA`` is ``100 * mean(valid)`` over all 382 items (a missing episode is not valid). CIs resample
+episodes. Per-item ``ts``/``pi``/``cf`` mean: no tool hallucination / no DE / no DE and no CE in the
+episode; ``correct`` is VA.
 
-Upstream's rule-based side statistics (``eval_pipeline.py``, §5.2) are computed from the messages:
-``format_err_cnt``, ``conv_react_err``, ``conv_json_err``, ``conv_force_terminated`` (sums), ``Ans_pass``
-and ``tool_reality`` (means). In ``upstream`` mode ``tool_reality`` keeps upstream's quirks (the
-cumulative tool-hallucination gate, the per-sample ``required`` list that forgets supplied parameters,
-the final message skipped by string equality); ``fixed`` mode drops them. DE/CE/VA are the same in both.
+Upstream's rule-based statistics (``Code/Evaluation/util/utils.py``: ``Format_alignment_score`` and
+``Tool_selection_score`` inside ``eval_single_data``; research note §5.2) are reproduced per episode in
+``detail["upstream"]`` (:func:`upstream_side_stats`): ``Ans_pass``, ``IF``, ``tool_reality``,
+``format_err_cnt``, ``conv_react_err``, ``conv_json_err``, ``conv_force_terminated``, in upstream mode
+item by item, quirks included:
+
+* a message is read as ``process_message`` reads it (:func:`react_split`): the action is the text between
+  the first ``Action:`` and the next ``Action Input:`` with every literal two-character ``\\n`` and every
+  ``Action:`` removed (``get_uuid\\n`` is ``get_uuid``); the input is checked with ``eval``, which
+  tlbench never calls: :func:`benchmarks.pyeval.python_eval` decides from the AST whether it would
+  succeed and what it returns (literals, containers, arithmetic, builtins as names: ``{min: "1"}`` and
+  ``{"cnt": 1+2}`` pass, ``{"a": true}`` fails). The one approximation: an input whose value depends on
+  running code (a call, an attribute, a comprehension, a name upstream's module binds; see
+  ``benchmarks/pyeval.py``) is assumed to evaluate, to a dict with the displayed keys when it is a dict
+  display and to a non-dict otherwise. ``eval_undecided`` counts such inputs per episode (summary:
+  ``eval_undecided``); over the 12,000-episode sweep of ``tests/upstream/`` 1,387 episodes hold one and 122
+  of those get another verdict than upstream's, every other episode agrees;
+* the final message is every assistant message equal to the conversation's last message of ANY role
+  (an episode that ends on a function message has no final message; its last call is an ordinary one);
+* ``Ans_pass`` starts at 1 (0 only for a forced finish); the tool-hallucination gate is cumulative; the
+  ``required`` list is one mutable copy per sample that forgets supplied parameters;
+* ``crash``: the official pipeline would raise on this episode (its judge-prompt builder cannot split a
+  message without ``Action:`` / ``Input`` / ``Action Input:``, or ``Tool_selection_score`` calls
+  ``.keys()`` on a non-dict input of a documented tool); the figures are still given, the summary leaves
+  the episode out and counts it (``upstream_crashes``);
+* ``turns`` records hold raw generations: each is first stored the way upstream's inference loop stores
+  it (:func:`stored_text`: ``react_parser`` plus the ``"}`` repair of a truncated finish; a native call
+  written as the function-calling path writes it, :func:`rendered_call`), so a tlbench episode gets the
+  verdict upstream would give it.
+
+``fixed`` mode drops those quirks: the final message is the last assistant message, a sample without one
+has ``Ans_pass`` 0, every call is checked against a fresh doc, no episode crashes. DE/CE/VA are the same
+in both modes.
+
+Summary figures, named for what they are (upstream's ``aggregated_data``): ``Ans_pass_mean``,
+``IF_mean`` and ``tool_reality_mean`` (percent) and ``format_err_per_episode`` are means over the
+episodes present (``side_episodes``; a missing or crashing episode is not in the official input), and
+``conv_react_err_sum``, ``conv_json_err_sum``, ``conv_force_terminated_sum`` are sums over them. In
+upstream mode the two queries asked under two tools (items 44/96, 50/97) both contribute the episode of
+the first present item, as upstream's per-scenario selection by query id does.
 """
 
 from __future__ import annotations
 
-import ast
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -55,6 +94,7 @@ from typing import Any
 
 from benchmarks.base import MODES, Item, ItemScore, LoadReport
 from benchmarks.metrics import Aggregate, bootstrap_ci, bootstrap_indices, pct, ratio_ci
+from benchmarks.pyeval import PyEval, jsonable, python_eval
 from tlbench import jsonio
 from tlbench.errors import DataError, UsageError
 from tlbench.types import ErrorKind, Feedback, ToolCall, ToolDoc
@@ -85,36 +125,94 @@ _ROLES = {"human": "user", "gpt": "assistant", "observation": "function", "tool"
 
 @dataclass(frozen=True, slots=True)
 class ReactSplit:
-    """One assistant message read with ToolEyes' rule: ``react_ok`` (the split works, action non-empty)
-    and ``args_ok`` (the input is a Python literal); ``arguments`` is set when it is a dict."""
+    """One assistant message read with the official scorer's rule (``util/utils.py``: ``process_message``,
+    ``reasoning_format_check``, ``json_format_check``).
+
+    ``react_ok``: the three markers split and the action is non-empty; ``args_ok``: ``eval`` of the input
+    succeeds (decided by :func:`benchmarks.pyeval.python_eval`, assumed for an undecided input);
+    ``arguments``: the input as a JSON-shaped dict when it is one; ``parsed``: the eval outcome (None when
+    the markers do not split).
+    """
 
     react_ok: bool
     args_ok: bool = False
     action: str = ""
     arguments: Mapping[str, Any] | None = None
+    parsed: PyEval | None = None
+
+
+def _segments(text: str) -> tuple[str, str] | None:
+    """Upstream ``process_message``: (action, action input), or None when one of its regexes fails.
+
+    ``Thought:.*?Action:`` needs an ``Action:`` after the first ``Thought:``; the action is the text from the
+    first ``Action:`` to the next ``Action Input:`` with every literal ``\\n`` (backslash, n), ``Action:`` and
+    ``Action Input:`` removed, then stripped; the input is everything after the first ``Action Input:`` with
+    every ``Action Input:`` removed, stripped.
+    """
+    i_th = text.find("Thought:")
+    if i_th < 0 or text.find("Action:", i_th + 8) < 0:
+        return None
+    i_act = text.find("Action:")
+    j = text.find("Action Input:", i_act + 7)
+    i_in = text.find("Action Input:")
+    if j < 0 or i_in < 0:
+        return None
+    action = (
+        text[i_act : j + 13].replace("\\n", "").replace("Action:", "").replace("Action Input:", "").strip()
+    )
+    return action, text[i_in:].replace("Action Input:", "").strip()
 
 
 def react_split(text: object) -> ReactSplit:
-    """``Thought: ... Action: ... Action Input: ...`` in this order, with a non-empty action."""
+    """Read one assistant message as the official scorer does (see :class:`ReactSplit`); never evaluates."""
     if not isinstance(text, str):
         return ReactSplit(False)
-    i_th = text.find("Thought:")
-    i_act = text.find("Action:", max(i_th, 0))
-    i_in = text.find("Action Input:", max(i_act, 0))
-    if i_th < 0 or i_act < 0 or i_in < 0:
+    seg = _segments(text)
+    if seg is None:
         return ReactSplit(False)
-    action = text[i_act + 7 : i_in].strip()
-    if not action:
-        return ReactSplit(False)
-    source = text[i_in + 13 :].strip()
-    try:
-        value = ast.literal_eval(source) if len(source) < 200_000 else None
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        return ReactSplit(True, False, action)
-    if value is None and source != "None":
-        return ReactSplit(True, False, action)
-    args = {str(k): v for k, v in value.items()} if isinstance(value, dict) else None
-    return ReactSplit(True, True, action, args)
+    action, source = seg
+    parsed = python_eval(source)
+    args = None
+    if parsed.is_dict:
+        value = parsed.value if parsed.status == "value" else dict.fromkeys(parsed.dict_keys())
+        args = jsonable(value)
+    return ReactSplit(bool(action), parsed.ok, action, args, parsed)
+
+
+def judge_prompts_ok(text: str) -> bool:
+    """Whether upstream's judge-prompt builder (``util/process_utils.py``: ``process_message``) can split
+    ``text``: it needs ``Action:``, then ``Input`` after it, and ``Action Input:``, and crashes otherwise."""
+    i_act = text.find("Action:")
+    return i_act >= 0 and text.find("Input", i_act + 7) >= 0 and "Action Input:" in text
+
+
+def stored_text(raw: str) -> str:
+    """The assistant message upstream's inference loop stores for a raw generation (``Code/Inference/
+    utils.py``: ``react_parser``): the ``Thought:...Action:`` span without ``Action:``, the
+    ``Action:...Action Input:`` span without ``Action Input:`` and the ``Action Input:...`` rest without
+    newlines, each replaced by an empty default when its marker is missing, concatenated; a ``finish``
+    whose input does not end with ``"}`` gets ``"}`` appended (``inference.py``: the truncation repair)."""
+    i_th = raw.find("Thought:")
+    j = raw.find("Action:", i_th + 8) if i_th >= 0 else -1
+    thought = raw[i_th : j + 7].replace("Action:", "") if j >= 0 else "Thought: \n"
+    i_act = raw.find("Action:")
+    k = raw.find("Action Input:", i_act + 7) if i_act >= 0 else -1
+    action = raw[i_act : k + 13].replace("Action Input:", "") if k >= 0 else "Action: \n"
+    i_in = raw.find("Action Input:")
+    action_input = raw[i_in:].replace("\n ", "").replace("\n", "") if i_in >= 0 else "Action Input: {}"
+    text = thought + action + action_input
+    name = action.replace("Action: ", "").strip()
+    if name.lower() == "finish" and action_input.replace("Action Input: ", "").strip()[-2:] != '"}':
+        text += '"}'
+    return text
+
+
+def rendered_call(thought: str, name: str, arguments: str) -> str:
+    """A native tool call as ToolEyes' function-calling path writes it (``models.py``, ``mode ==
+    "function_call"``): ``Thought: <content>`` / ``Action: <name>`` / ``Action Input: <arguments>``; a
+    reply without a call has an empty action and ``{}``."""
+    flat = arguments.replace("\n  ", "").replace("\n", "")
+    return f"Thought: {thought}\nAction: {name}\nAction Input: {flat}"
 
 
 def _is_forced(text: str) -> bool:
@@ -245,12 +343,11 @@ def _stats_from_turns(turns: Sequence[Any], forced: Any, docs: Sequence[ToolDoc]
         parse = turn.get("parse") if isinstance(turn.get("parse"), Mapping) else {}
         raw_calls = turn.get("calls") if isinstance(turn.get("calls"), list) else parse.get("calls") or []
         feedback = turn.get("feedback") if isinstance(turn.get("feedback"), list) else []
-        if parse.get("failure") or turn.get("category") == ErrorKind.UNPARSABLE.value and not raw_calls:
+        if parse.get("failure") or not raw_calls:
+            # a reply without a call (a bare final answer, a text-only native reply) is not a finish:
+            # ToolEyes ends an episode only on a ``finish`` action (see the module docstring)
             counter.format_error()
             continue
-        if not raw_calls and parse.get("final_answer") is not None:
-            valid = True
-            break
         for j, raw in enumerate(raw_calls):
             try:
                 call = ToolCall.from_dict(raw)
@@ -325,18 +422,38 @@ def episode_stats(record: Mapping[str, Any], docs: Sequence[ToolDoc]) -> Episode
     return _stats_from_messages(_normalise_messages(body), docs)
 
 
-def _messages_of(record: Mapping[str, Any]) -> list[dict[str, str]]:
-    """The conversation of a record, rebuilt from ``turns`` when there are no messages."""
+def _turn_text(turn: Mapping[str, Any], fmt: str) -> str:
+    """The assistant message upstream would have stored for one recorded turn: the raw ReAct text, or a
+    native call rendered as ToolEyes' function-calling path renders it, through ``react_parser``."""
+    raw = str(turn.get("raw", ""))
+    if fmt in ("", "react"):
+        return stored_text(raw)
+    parse = turn.get("parse") if isinstance(turn.get("parse"), Mapping) else {}
+    calls = parse.get("calls") or turn.get("calls") or []
+    first = calls[0] if isinstance(calls, list) and calls and isinstance(calls[0], Mapping) else None
+    thought = str(parse.get("thought") or "")
+    if first is None:
+        return stored_text(rendered_call(thought, "", "{}"))
+    args = first.get("arguments")
+    text = args if isinstance(args, str) else jsonio.dumps(args if args is not None else {})
+    return stored_text(rendered_call(thought, str(first.get("name", "")), text))
+
+
+def _messages_of(record: Mapping[str, Any], upstream: bool = False) -> list[dict[str, str]]:
+    """The conversation of a record; rebuilt from ``turns`` when there are no messages (with ``upstream``,
+    each generation as upstream's inference loop would have stored it, :func:`stored_text`)."""
     body = record.get("episode") if isinstance(record.get("episode"), Mapping) else record
     if (
         isinstance(body.get("turns"), list)
         and body.get("messages") is None
         and body.get("conversations") is None
     ):
+        fmt = str(body.get("fmt") or "react")
         out = [dict(m) for m in body.get("prompt") or () if isinstance(m, Mapping)]
         for t in body["turns"]:
             if isinstance(t, Mapping):
-                out.append({"role": "assistant", "content": str(t.get("raw", ""))})
+                text = _turn_text(t, fmt) if upstream else str(t.get("raw", ""))
+                out.append({"role": "assistant", "content": text})
                 out.extend(dict(m) for m in t.get("messages") or () if isinstance(m, Mapping))
         if body.get("forced"):
             out.append({"role": "assistant", "content": str(body["forced"])})
@@ -344,53 +461,90 @@ def _messages_of(record: Mapping[str, Any]) -> list[dict[str, str]]:
     return _normalise_messages(body)
 
 
+#: The side statistics of one episode, in the official scorer's names (``eval_single_data``).
+SIDE_KEYS = ("Ans_pass", "IF", "tool_reality", "format_err_cnt", "conv_react_err", "conv_json_err")
+
+
 def upstream_side_stats(
     messages: Sequence[Mapping[str, str]], docs: Sequence[ToolDoc], quirks: bool = True
 ) -> dict[str, Any]:
-    """ToolEyes' ``eval_single_data`` rule-based statistics for one sample (§5.2)."""
-    index = {d.name: d for d in docs}
-    required = {d.name: list(d.required) for d in docs}  # upstream: one mutable copy per sample
-    assistant = [m["content"] for m in messages if m.get("role") == "assistant"]
-    out = {"Ans_pass": 1, "format_err_cnt": 0, "conv_react_err": 0, "conv_json_err": 0}
-    out["conv_force_terminated"] = 0
-    calls = tool_hallu = param_hallu = 0
-    last_value = assistant[-1] if assistant else None
-    for k, text in enumerate(assistant):
-        is_last = text == last_value if quirks else k == len(assistant) - 1
-        split = react_split(text)
+    """ToolEyes' rule-based statistics of one sample (``util/utils.py``: ``Format_alignment_score`` and
+    ``Tool_selection_score``, research note §5.2), and whether the official pipeline would crash on it.
+
+    ``quirks`` (upstream mode): the final message is every assistant message equal to the conversation's
+    last message of ANY role; ``Ans_pass`` starts at 1; the tool-hallucination gate is cumulative; the
+    ``required`` list is one mutable copy per sample. Without quirks (fixed mode) the final message is the
+    last assistant message, a sample without one has ``Ans_pass`` 0, every call is checked against a fresh
+    doc, and no input crashes.
+    """
+    index: dict[str, ToolDoc] = {}
+    for d in docs:
+        index.setdefault(d.name, d)  # upstream takes the first doc of a name
+    required = {name: list(d.required) for name, d in index.items()}
+    roles = [str(m.get("role")) for m in messages]
+    texts = [m.get("content") if isinstance(m.get("content"), str) else "" for m in messages]
+    assistant = [k for k, r in enumerate(roles) if r == "assistant"]
+    last_value = texts[-1] if texts else None
+    last_k = assistant[-1] if assistant else -1
+    out = {"Ans_pass": 1 if quirks or assistant else 0, "format_err_cnt": 0, "conv_react_err": 0}
+    out.update(conv_json_err=0, conv_force_terminated=0)
+    crash: str | None = None
+    if quirks:
+        if not messages or roles[0] != "system":
+            crash = "judge prompts: no system prompt to read the tool document from"
+        elif any(not judge_prompts_ok(texts[k]) for k in [*assistant, len(texts) - 1]):
+            crash = "judge prompts: a message without 'Action:' / 'Input' / 'Action Input:' (AttributeError)"
+    answered = format_ok = calls = tool_hallu = param_hallu = undecided = 0
+    for k in assistant:
+        text = texts[k]
+        is_last = text == last_value if quirks else k == last_k
+        answered += 1
         if is_last and _is_forced(text):
             out["Ans_pass"] = 0
             out["conv_force_terminated"] += 1
             out["format_err_cnt"] += 1
             continue
+        split = react_split(text)
         if is_last and split.react_ok:
+            out["Ans_pass"] = 1
+            format_ok += 1
             continue
+        if split.parsed is not None and split.parsed.status == "undecided":
+            undecided += 1
         if not split.react_ok:
             out["conv_react_err"] += 1
-            out["format_err_cnt"] += 1
-            continue
-        if not split.args_ok:
+        elif not split.args_ok:
             out["conv_json_err"] += 1
+        if not (split.react_ok and split.args_ok):
             out["format_err_cnt"] += 1
             continue
+        format_ok += 1
         calls += 1
-        args = split.arguments or {}
         doc = index.get(split.action)
         if doc is None:
             tool_hallu += 1
             continue
         if quirks and tool_hallu:
             continue  # upstream: after the first tool hallucination no parameter is checked again
+        if quirks and (split.parsed is None or not split.parsed.is_dict):
+            crash = (
+                crash
+                or "tool selection: the Action Input of a documented tool is not a dict (AttributeError)"
+            )
+            continue
+        keys = split.parsed.dict_keys() if split.parsed is not None else ()
         req = required[split.action] if quirks else list(doc.required)
-        missing = any(p not in args for p in req)
-        if quirks:
-            required[split.action] = [p for p in req if p not in args]
-        unknown = sum(1 for p in args if p not in doc.properties)
-        param_hallu += min(int(missing) + unknown, 1)
-    if not assistant:
-        out["Ans_pass"] = 0
-    out["tool_reality"] = round(1 - (tool_hallu + param_hallu) / calls, 4) if calls else 0.0
+        for key in keys:
+            if key in req:
+                req.remove(key)
+        props = list(doc.properties)
+        unknown = sum(1 for key in keys if key not in props)
+        param_hallu += min(int(bool(req)) + unknown, 1)
+    out["IF"] = format_ok / answered if answered else 0
+    out["tool_reality"] = 1 - (tool_hallu + param_hallu) / calls if calls else 0
     out["calls"] = calls
+    out["eval_undecided"] = undecided
+    out["crash"] = crash
     return out
 
 
@@ -465,11 +619,17 @@ class ToolEyes:
             raise UsageError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
         try:
             stats = episode_stats(record, item.tools)
-            side = upstream_side_stats(_messages_of(record), item.tools, quirks=mode == "upstream")
+            upstream = mode == "upstream"
+            side = upstream_side_stats(_messages_of(record, upstream), item.tools, quirks=upstream)
             error = None
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             stats, side, error = EpisodeStats(), {}, f"unreadable transcript: {exc}"
-        detail: dict[str, Any] = {"mode": mode, **stats.to_dict(), "upstream": side}
+        detail: dict[str, Any] = {
+            "mode": mode,
+            "upstream_id": item.metadata.get("upstream_id", item.id),
+            **stats.to_dict(),
+            "upstream": side,
+        }
         if error:
             detail["error"] = error
         return ItemScore(
@@ -521,6 +681,28 @@ def _groups(scores: Sequence[ItemScore]) -> dict[str, list[ItemScore]]:
     return groups
 
 
+def _side_of_present(scores: Sequence[ItemScore], mode: str) -> list[Mapping[str, Any]]:
+    """The side statistics each present episode contributes to the official summary.
+
+    Upstream (``aggregated_data``) picks, for every scenario, the FIRST sample of the input file with each
+    query id: the two queries asked under two tools (items 44/96 and 50/97) are both counted with the
+    episode that comes first, so in upstream mode a present episode contributes the statistics of the first
+    present episode with its upstream id. Episodes whose statistics do not exist (an unreadable transcript,
+    or one the official pipeline crashes on) are left out.
+    """
+    present = [s for s in scores if not s.detail.get("missing")]
+    first: dict[str, Mapping[str, Any]] = {}
+    out = []
+    for s in present:
+        side = s.detail.get("upstream") or {}
+        if mode == "upstream":
+            key = str(s.detail.get("upstream_id", s.id))
+            side = first.setdefault(key, side)
+        if side and not side.get("crash"):
+            out.append(side)
+    return out
+
+
 def _summary(scores: Sequence[ItemScore], short: bool = False) -> dict[str, Any]:
     attempts = sum(_d(s, "attempts") for s in scores)
     out: dict[str, Any] = {
@@ -532,19 +714,28 @@ def _summary(scores: Sequence[ItemScore], short: bool = False) -> dict[str, Any]
     if short:
         return out
     present = [s for s in scores if not s.detail.get("missing")]
-    side = [s.detail.get("upstream") or {} for s in present]
+    mode = next((str(s.detail.get("mode")) for s in present), "upstream")
+    side = _side_of_present(scores, mode)
+    n = len(side)
     out.update(
         {
             "attempts": int(attempts),
             "parse_failure_rate": pct(sum(_d(s, "format_errors") for s in scores), attempts),
             "instability_rate": pct(sum(_d(s, "instability") for s in scores), attempts),
             "missing": len(scores) - len(present),
-            "Ans_pass": pct(sum(x.get("Ans_pass", 0) for x in side), len(scores)),
-            "tool_reality": pct(sum(x.get("tool_reality", 0.0) for x in side), len(scores)),
-            "format_err_cnt": sum(x.get("format_err_cnt", 0) for x in side),
-            "conv_react_err": sum(x.get("conv_react_err", 0) for x in side),
-            "conv_json_err": sum(x.get("conv_json_err", 0) for x in side),
-            "conv_force_terminated": sum(x.get("conv_force_terminated", 0) for x in side),
+            "side_episodes": n,
+            "upstream_crashes": sum(1 for s in present if (s.detail.get("upstream") or {}).get("crash"))
+            + sum(1 for s in present if not s.detail.get("upstream")),
+            "Ans_pass_mean": pct(sum(x.get("Ans_pass", 0) for x in side), n),
+            "IF_mean": pct(sum(x.get("IF", 0) for x in side), n),
+            "tool_reality_mean": pct(sum(x.get("tool_reality", 0) for x in side), n),
+            "format_err_per_episode": round(sum(x.get("format_err_cnt", 0) for x in side) / n, 2)
+            if n
+            else 0.0,
+            "conv_react_err_sum": sum(x.get("conv_react_err", 0) for x in side),
+            "conv_json_err_sum": sum(x.get("conv_json_err", 0) for x in side),
+            "conv_force_terminated_sum": sum(x.get("conv_force_terminated", 0) for x in side),
+            "eval_undecided": sum((s.detail.get("upstream") or {}).get("eval_undecided", 0) for s in present),
         }
     )
     return out

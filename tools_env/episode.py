@@ -1,9 +1,13 @@
 """A multi-turn tool-use episode, run the way ToolEyes runs one (``rotbench_tooleyes.md`` §4).
 
 ``Episode.step(model_output)`` parses the output (``tlbench.parsers.parse``), then per call: a ``finish``
-call (or a parsed final answer) ends the episode; ``ask_to_user`` goes to the simulated user (the
-``"user"`` executor); any other call is validated and executed by the :class:`~tools_env.env.ToolEnv`. An
-output that parses to nothing gets ToolEyes' format complaint. After ``max_generations`` generations (9:
+call ends the episode; ``ask_to_user`` goes to the simulated user (the ``"user"`` executor); any other call
+is validated and executed by the :class:`~tools_env.env.ToolEnv`. An output that parses to no call gets
+ToolEyes' format complaint, and so does one that parses to a final answer without a call (``Final
+Answer: ...`` in ReAct, a text-only reply through native ``tools=``): ToolEyes ends an episode only on a
+``finish`` action, in its ReAct loop and in its function-calling path alike (``Code/Inference/models.py``
+renders a reply without ``function_call`` as an empty action with ``{}``, which is not a finish), so a
+valid answer (VA) means the same in every format. After ``max_generations`` generations (9:
 ToolEyes' ``max_turn = 8`` plus one) without a finish, the upstream forced-finish text is appended as an
 assistant message and the episode ends.
 
@@ -91,6 +95,8 @@ class Episode:
 
     ``fmt`` is the parser format (``parser`` replaces ``tlbench.parsers.parse``, e.g. in tests); ``item`` the benchmark item's metadata (scripted user answers, pinned
     date); ``prompt`` the opening messages (system, user) kept at the head of :meth:`messages`.
+    ``reply_finishes`` lets a reply without a call end the episode as its answer (``tlbench collect``:
+    a native-tools teacher ends with a text reply); off, as ToolEyes runs episodes, it is a format error.
     """
 
     env: ToolEnv | None
@@ -106,6 +112,7 @@ class Episode:
     parser: Callable[[str, str, list[ToolDoc]], ParseResult] | None = field(
         default=None, repr=False, compare=False
     )
+    reply_finishes: bool = False
 
     def __post_init__(self) -> None:
         if self.max_generations < 1:
@@ -169,13 +176,16 @@ class Episode:
         calls: list[ToolCall] = []
         feedback: list[Feedback] = []
         messages: list[dict[str, str]] = []
-        if not result.ok:
-            fb = format_error_feedback(result.failure.reason if result.failure else "")
-            feedback.append(fb)
-            messages.append({"role": "user", "content": fb.text})
-        elif not result.calls:
+        answered = result.ok and not result.calls and self.reply_finishes
+        if answered:
             self._finish(result.final_answer or "")
             feedback.append(Feedback(ErrorKind.CORRECT, "", payload={"answer": self.answer}, tool="finish"))
+        elif not result.ok or not result.calls:
+            # a reply without a call (a bare final answer, a text-only native-tools reply) is a format error,
+            # not a finish: ToolEyes ends an episode only on a ``finish`` action (module docstring)
+            fb = format_error_feedback(result.failure.reason if result.failure else "no_call")
+            feedback.append(fb)
+            messages.append({"role": "user", "content": fb.text})
         else:
             history = list(self.history())
             for call in result.calls:
@@ -195,7 +205,11 @@ class Episode:
                     messages.append({"role": "function", "content": fb.text})
                 feedback.append(fb)
                 history.append((call, fb))
-        category = ErrorKind.UNPARSABLE if not result.ok else most_severe([f.category for f in feedback])
+        category = (
+            ErrorKind.UNPARSABLE
+            if not (result.ok and (result.calls or answered))
+            else most_severe([f.category for f in feedback])
+        )
         self.turns.append(
             Turn(
                 index=len(self.turns),

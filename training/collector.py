@@ -214,7 +214,12 @@ def _new_run(task: Task, parser: str, seed: int, max_generations: int) -> _Run:
 
     env = ToolEnv(list(task.tools), "simulate", seed=stable_seed("collect", task.id, seed) % (1 << 31))
     episode = Episode(
-        env=env, tools=task.tools, fmt=parser, max_generations=max_generations, prompt=task.messages()
+        env=env,
+        tools=task.tools,
+        fmt=parser,
+        max_generations=max_generations,
+        prompt=task.messages(),
+        reply_finishes=True,  # a teacher's text reply ends its trajectory (ToolEyes scoring does not do this)
     )
     tracker = GoldTracker(task.steps, task.tools) if task.steps is not None else None
     return _Run(task=task, episode=episode, env=env, tracker=tracker)

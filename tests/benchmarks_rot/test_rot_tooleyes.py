@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from benchmarks import BENCHMARKS
-from benchmarks.tooleyes import react_split, upstream_side_stats
+from benchmarks.base import missing_score
+from benchmarks.tooleyes import react_split, stored_text, upstream_side_stats
 from tlbench.cli import main
 from tlbench.types import ToolDoc
 
@@ -143,8 +144,146 @@ def test_rot_tooleyes_react_split() -> None:
     assert react_split("Thought: a\nAction: f\nAction Input: {'x': 1}").arguments == {"x": 1}
     assert not react_split("Action: f\nAction Input: {}").react_ok  # no Thought
     assert not react_split("Thought: a\nAction: \nAction Input: {}").react_ok  # empty action
-    bad = react_split("Thought: a\nAction: f\nAction Input: {'x': __import__('os')}")
-    assert bad.react_ok and not bad.args_ok  # never evaluated
+    odd = react_split("Thought: a\nAction: f\nAction Input: {'x': __import__('os')}")
+    # upstream's eval would import os: never evaluated here, undecided and assumed to succeed
+    assert odd.react_ok and odd.args_ok and odd.parsed.status == "undecided" and odd.arguments == {"x": None}
+
+
+def _side(item, msgs: list[dict], mode: str = "upstream") -> dict:
+    record = {"index": item.index, "messages": [*item.messages, *msgs]}
+    return BENCHMARKS.get("tooleyes").score_transcript(item, record, mode).detail["upstream"]
+
+
+FINISH = _a("finish", '{"answer": "x"}')
+
+
+def test_rot_tooleyes_action_input_read_as_upstreams_eval(random_item) -> None:
+    # ToolEyes' scorer evals the input: a builtin as a key and arithmetic pass its format check
+    side = _side(random_item, [_a("generate_string", "{'len': 1+2}"), _f("ok"), FINISH])
+    assert (side["conv_json_err"], side["format_err_cnt"], side["calls"], side["tool_reality"]) == (
+        0,
+        0,
+        1,
+        1,
+    )
+    side = _side(random_item, [_a("generate_string", "{min: '1'}"), _f("ok"), FINISH])
+    assert (side["conv_json_err"], side["calls"], side["tool_reality"]) == (0, 1, 0)  # an unknown key
+    side = _side(random_item, [_a("generate_string", '{"len": true}'), _f("ok"), FINISH])
+    assert (side["conv_json_err"], side["calls"]) == (1, 0)  # true is a NameError in Python
+    side = _side(random_item, [_a("generate_string", "{'len': str(8)}"), _f("ok"), FINISH])
+    assert (side["conv_json_err"], side["eval_undecided"], side["tool_reality"]) == (0, 1, 1)
+    de = BENCHMARKS.get("tooleyes").score_transcript(
+        random_item,
+        {"messages": [*random_item.messages, _a("generate_string", "{min: '1'}"), _f("ok"), FINISH]},
+    )
+    assert de.detail["format_errors"] == 0 and de.detail["parameter_hallucination"] == 1
+
+
+def test_rot_tooleyes_action_name_read_as_upstream(random_item) -> None:
+    # upstream's process_message drops the two characters \n and any "Action:" from the name
+    for name in ("get_uuid\\n", "Action:get_uuid", "\\nget_uuid"):
+        side = _side(random_item, [_a(name, "{}"), _f("ok"), FINISH])
+        assert side["tool_reality"] == 1 and side["calls"] == 1, name
+    assert react_split("Thought: t\nAction: get_uuid\\n\nAction Input: {}").action == "get_uuid"
+    d = BENCHMARKS.get("tooleyes").score_transcript(
+        random_item, {"messages": [*random_item.messages, _a("get_uuid\\n", "{}"), _f("ok"), FINISH]}
+    )
+    assert d.detail["tool_hallucination"] == 0
+
+
+def test_rot_tooleyes_final_message_is_the_last_of_any_role(random_item) -> None:
+    call = _a("generate_string", "{'len': '8'}")
+    # the conversation ends with a function message: the last assistant message is an ordinary call
+    side = _side(random_item, [call, _f("Thought: x Action: y Action Input: {}")])
+    assert (side["calls"], side["tool_reality"], side["Ans_pass"], side["crash"]) == (1, 1, 1, None)
+    # ... and an earlier assistant message equal to a later non-assistant last message is skipped
+    side = _side(
+        random_item, [call, _f("ok"), _a("nope", "{}"), {"role": "user", "content": call["content"]}]
+    )
+    assert (side["calls"], side["tool_reality"]) == (1, 0)
+    fixed = _side(random_item, [call, _f("Thought: x Action: y Action Input: {}")], "fixed")
+    assert fixed["calls"] == 0  # fixed mode: the last assistant message is the final one
+
+
+def test_rot_tooleyes_upstream_crashes_are_flagged(random_item) -> None:
+    prose = {"role": "assistant", "content": "I think so"}
+    assert _side(random_item, [prose, _f("x"), FINISH])["crash"].startswith("judge prompts")
+    assert _side(random_item, [_a("get_uuid", "[1]"), _f("x"), FINISH])["crash"].startswith("tool selection")
+    assert (
+        _side(random_item, [_a("nope", "{}"), _f("x"), _a("get_uuid", "[1]"), _f("x"), FINISH])["crash"]
+        is None
+    )
+    assert _side(random_item, [prose, _f("x"), FINISH], "fixed")["crash"] is None
+
+
+def test_rot_tooleyes_turns_are_stored_as_upstreams_inference_stores_them(random_item) -> None:
+    def turn(raw: str, *after: dict) -> dict:
+        return {"raw": raw, "parse": {}, "messages": list(after)}
+
+    record = {
+        "prompt": list(random_item.messages),
+        "turns": [
+            turn("The answer is 42.", _f("x")),
+            turn('Thought: t\nAction: finish\nAction Input: {"answer": "4'),
+        ],
+    }
+    s = BENCHMARKS.get("tooleyes").score_transcript(random_item, record)
+    side = s.detail["upstream"]
+    # prose is stored as "Thought: \nAction: \nAction Input: {}" (an empty action: a ReAct error), and the
+    # truncated finish gets its '"}' back: no crash, a valid final message
+    assert (side["crash"], side["conv_react_err"], side["Ans_pass"], side["IF"]) == (None, 1, 1, 0.5)
+    assert stored_text("hello") == "Thought: \nAction: \nAction Input: {}"
+    assert stored_text('Thought: a\nAction: finish\nAction Input: {"answer": "b') == (
+        'Thought: a\nAction: finish\nAction Input: {"answer": "b"}'
+    )
+
+
+def test_rot_tooleyes_text_only_native_reply_is_not_a_valid_answer(random_item) -> None:
+    reply = {"index": 0, "raw": "Hello!", "parse": {"calls": [], "failure": None, "final_answer": "Hello!"}}
+    record = {"fmt": "openai", "prompt": list(random_item.messages), "turns": [reply], "finished": True}
+    s = BENCHMARKS.get("tooleyes").score_transcript(random_item, record)
+    assert not s.correct and s.detail["format_errors"] == 1 and not s.detail["valid"]
+    # upstream's function-calling path writes it as an empty action: a ReAct format error, not skipped as
+    # a final answer (the final message is skipped only when it splits)
+    assert s.detail["upstream"]["conv_react_err"] == 1 and s.detail["upstream"]["crash"] is None
+
+
+def test_rot_tooleyes_summary_figures_are_named_for_what_they_are(load_items) -> None:
+    items = load_items("tooleyes")
+    bench = BENCHMARKS.get("tooleyes")
+    bad = {"role": "assistant", "content": "Thought: t\nAction: get_uuid\nAction Input: {x}"}
+    records = {
+        0: [_a("get_uuid", "{}"), _f("ok"), FINISH],
+        1: [bad, _f("no"), bad, _f("no"), {"role": "assistant", "content": FORCED}],
+    }
+    scores = [
+        bench.score_transcript(it, {"messages": [*it.messages, *records[it.index]]})
+        if it.index in records
+        else missing_score(it)
+        for it in items
+    ]
+    s = bench.aggregate(scores, resamples=10).summary
+    # means over the 2 episodes present (the official aggregation), not over all 382
+    assert (s["side_episodes"], s["missing"]) == (2, 380)
+    assert s["Ans_pass_mean"] == 50.0 and s["IF_mean"] == 50.0 and s["tool_reality_mean"] == 50.0
+    assert s["format_err_per_episode"] == 1.5  # (0 + 3) / 2: a mean per episode, as upstream reports it
+    assert (s["conv_json_err_sum"], s["conv_force_terminated_sum"], s["conv_react_err_sum"]) == (2, 1, 0)
+    assert not {"Ans_pass", "tool_reality", "format_err_cnt"} & set(s)
+
+
+def test_rot_tooleyes_upstream_summary_counts_a_repeated_query_once_per_scenario(load_items) -> None:
+    items = load_items("tooleyes")
+    bench = BENCHMARKS.get("tooleyes")
+    # items 44 (Advice_slip, TG) and 96 (WolframSearch, RS) share their query id; upstream's aggregation
+    # takes the first sample with an id in each scenario, so item 44's episode is counted twice
+    good = [*items[44].messages, FINISH]
+    forced = [*items[96].messages, {"role": "assistant", "content": FORCED}]
+    scores = [bench.score_transcript(items[44], {"messages": good}, "upstream")]
+    scores.append(bench.score_transcript(items[96], {"messages": forced}, "upstream"))
+    assert bench.aggregate(scores, resamples=10).summary["Ans_pass_mean"] == 100.0
+    fixed = [bench.score_transcript(items[44], {"messages": good}, "fixed")]
+    fixed.append(bench.score_transcript(items[96], {"messages": forced}, "fixed"))
+    assert bench.aggregate(fixed, resamples=10).summary["Ans_pass_mean"] == 50.0
 
 
 def test_rot_tooleyes_cli_summary(capsys, tmp_path: Path, data_dir: Path, random_item) -> None:
@@ -166,7 +305,9 @@ def test_rot_tooleyes_cli_summary(capsys, tmp_path: Path, data_dir: Path, random
     doc = json.loads(capsys.readouterr().out)
     assert code == 0
     summary = doc["summary"]
-    assert {"DE", "CE", "VA", "Ans_pass", "tool_reality", "conv_force_terminated"} <= set(summary)
+    assert {"DE", "CE", "VA", "Ans_pass_mean", "tool_reality_mean", "conv_force_terminated_sum"} <= set(
+        summary
+    )
     assert summary["VA"] == pct_one(382) and summary["missing"] == 380
     assert set(doc["ci95"]) == {"DE", "CE", "VA"} and len(doc["per_scenario"]) == 7
     assert "unreadable transcript" in doc["items"][1]["detail"]["error"]

@@ -128,10 +128,38 @@ def test_error_forced_finish_and_no_info_user(env: ToolEnv) -> None:
     assert ep.forced == FORCED_ERR_FINISH and ep.finished
 
 
-def test_final_answer_without_call_finishes(env: ToolEnv) -> None:
-    ep = Episode(env, DOCS, parser=lambda t, f, d: ParseResult(final_answer="42"))
+def test_final_answer_without_call_is_not_a_finish(env: ToolEnv) -> None:
+    # ToolEyes ends an episode only on a finish action (its function-calling path renders a text-only reply
+    # as an empty action): a bare final answer / text-only native reply is a format error, not VA
+    def parser(text: str, fmt: str, docs: list[ToolDoc]) -> ParseResult:
+        return react(text, fmt, docs) if "Action:" in text else ParseResult(final_answer="42")
+
+    ep = Episode(env, DOCS, parser=parser)
     fb = ep.step("The answer is 42")
-    assert fb.ok and ep.finished and ep.answer == "42"
+    assert fb.category is ErrorKind.UNPARSABLE and not ep.finished and not ep.valid_answer
+    assert ep.turns[0].messages == ({"role": "user", "content": FORMAT_ERROR_TEXT},)
+    ep.step(out("finish", {"answer": "42"}))
+    assert ep.finished and ep.valid_answer and ep.answer == "42"
+
+
+def test_reply_finishes_when_asked(env: ToolEnv) -> None:
+    # tlbench collect: a native-tools teacher ends its trajectory with a text reply
+    ep = Episode(env, DOCS, parser=lambda t, f, d: ParseResult(final_answer="42"), reply_finishes=True)
+    fb = ep.step("The answer is 42")
+    assert fb.ok and ep.finished and ep.valid_answer and ep.answer == "42"
+    assert ep.turns[0].category is ErrorKind.CORRECT
+
+
+def test_text_only_native_reply_is_not_a_finish(env: ToolEnv) -> None:
+    ep = Episode(env, DOCS, fmt="openai")  # the real openai parser: text-only content is a final answer
+    ep.step("Hello! How can I help you?")
+    assert not ep.finished and ep.turns[0].category is ErrorKind.UNPARSABLE
+    call = {
+        "role": "assistant",
+        "tool_calls": [{"function": {"name": "finish", "arguments": '{"answer": "x"}'}}],
+    }
+    ep.step(json.dumps(call))
+    assert ep.valid_answer
 
 
 def test_crashing_parser_is_a_format_error(env: ToolEnv) -> None:
