@@ -13,50 +13,73 @@ parallel_multiple); ``scenario`` is the category. Gold calls are Python call str
 Per item two verdicts:
 
 ``exec`` - BFCL's executable checker (§1.4), on the 134 items whose gold calls all use the 32 pure
-functions (``tools_env.impls.bfcl_exec``); None for the 106 items with a live-web call (those cannot be run
-offline; their headline ``correct`` falls back to CF, the argument comparison the note suggests, and
+functions (``tools_env.impls.bfcl_exec``, which compute what the official functions compute: the gold
+results are the official ones bit for bit); None for the 106 items with a live-web call (those cannot be
+run offline; their headline ``correct`` falls back to CF, the argument comparison the note suggests, and
 ``detail["fallback"]`` says so). A prediction passes when: the output decodes to calls; their number
 equals the gold count (exactly one for exec_simple); each gold call, in gold order, is matched greedily to
 the first unused predicted call whose execution result equals the gold call's result under Python ``==``
 (no numeric tolerance: ``1 == 1.0`` passes, ``"5"`` for ``5`` fails because the function raises, names
-are case-sensitive because an unknown name cannot run). A tuple result compares as a list.
+are case-sensitive because an unknown name cannot run). A tuple result compares as a list. The official
+functions receive Python values, tuples included: ``polygon_area`` appends to its argument, so a tuple of
+vertices fails there (the sandbox receives JSON lists, so :func:`execute` applies that rule itself).
 
-TS / PI / CF - the note's §1.7 scorer, cumulative, order-free and one-to-one for parallel items: TS = equal
-multisets of names; PI = equal multisets of (name, key set); CF = a perfect matching of calls with equal
-names, keys and values (numbers compared numerically with relative tolerance 1e-9, bools only with bools,
-``estimate_derivative`` lambda strings by their ``ast.dump``, tuples as lists). An optional parameter given
-with its documented ``default`` counts as omitted, on both sides.
+TS / PI / CF - the note's §1.7 scorer (BFCL has none of its own), cumulative, order-free and one-to-one for
+parallel items: TS = equal multisets of names; PI = equal multisets of (name, key set); CF = a perfect
+matching of calls with equal names, keys and values (numbers compared numerically with relative tolerance
+1e-9, bools only with bools, ``estimate_derivative`` lambda strings by their ``ast.dump``, tuples as lists).
+An optional parameter given with its documented ``default`` counts as omitted, on both sides. They are
+computed on the calls the decoder reads, so "the official verdict" for them is that reading.
 
-Two modes. ``upstream`` decodes the output as BFCL's prompting decoder does: strip backticks, newlines and
-spaces at both ends, wrap in ``[...]`` when missing, read the list with :mod:`ast`; keyword arguments only
-(a positional argument is *dropped*), a unary ``+`` is read as a minus; a bare call or a fence without
-language tag is accepted, a ``python`` tag or prose around the call is not. Other formats (``fmt`` other
-than ``python``) go through :func:`tlbench.parsers.parse`, as BFCL's FC models' tool calls do.
-Not reproduced: upstream reads a bare name as a value (``f(a=x)``) as the string ``"x"``; here only
-``true``/``false``/``null`` (as JSON values) and ``True``/``False``/``None`` are accepted, other names are a
-decode failure (no gold value is a bare name).
+Two modes. ``upstream`` decodes the output as BFCL's prompting decoder does (:mod:`benchmarks.bfcl_decode`
+lists every rule: the call list's ends stripped of backticks, newlines and spaces, then of ``[ ] '``;
+keyword arguments only, a positional argument is *dropped*; any unary operator on a constant reads as a
+minus; arithmetic evaluated with Python's semantics; a bare name, a call or a subscript read as text).
+Other formats (``fmt`` other than ``python``) go through :func:`tlbench.parsers.parse`, as BFCL's FC
+models' tool calls do.
+
+Agreement (``tests/upstream/test_bfcl_agreement.py``, gorilla ``d6b5fb8``'s own checker run on a seeded
+sweep of 12,700 predictions built from the public gold calls, 36 kinds of mutation): the exec verdict
+agrees on all 10,050 predictions for the 134 offline items, the decoded call list on all 12,700. Before
+the fixes this needed, 794 exec verdicts and 1,059 decoded call lists differed (each fix is pinned by a
+test): 765 / 1,059 from the decoder - the strip of ``[ ] '`` (``['f(a=1)']`` and ``[f(a=1)]]`` decode,
+``[f(a=1)] # done`` and an indented call list do not: 563 / 685), the unary-operator rule (``-(-x)``
+fails, ``not x`` is ``-x``), arithmetic on lists and strings, and names, calls, subscripts and ``...``
+read as text; 26 exec verdicts from the pure functions' semantics (integral floats in
+``get_prime_factors``, ``sort_array``'s ``reverse``, the nutritional-needs formula with its gender and
+activity-level handling; ``math_gcd``'s signs showed once the decoder was right; the Fibonacci, investment,
+booking and other formulas were aligned too, so that the 134 gold results are the official ones bit for
+bit); 3 from tuples (``polygon_area``).
 
 ``fixed`` repairs (counts: items whose verdict changes when the gold strings are scored verbatim as the
-prediction, over the 240 items; :func:`repair_counts` recomputes them):
+prediction, over the 240 items, :func:`repair_counts`; then swept predictions whose exec verdict / decoded
+calls differ from the official ones with that repair alone, 1,578 / 2,273 with all of them):
 
 * ``positional``: positional arguments are named by the doc's parameter order. Changes 1 item
   (exec_parallel_multiple_18: upstream PI/CF 0, fixed 1; it has a live call, so ``exec`` is None);
-* ``unary_plus``: ``+x`` is ``x``. Changes 0 items (no gold value is written with a unary plus);
-* ``fence_tag``: a fenced block with a language tag (```` ```python ````) and NexusRaven's ``Call:`` prefix
-  are accepted (the shared python parser). Changes 0 items;
+  277 / 371 swept predictions;
+* ``unary_plus``: ``+x`` is ``x``. Changes 0 items (no gold value is written with a unary plus); 60 / 240
+  swept predictions;
+* ``python_parser``: the output is read by the shared python parser instead of BFCL's decoder: a fenced
+  block with a language tag (```` ```python ````), NexusRaven's ``Call:`` prefix and prose around the
+  calls are accepted, the call list's ends are not stripped of ``[ ] '``, and values are Python literals
+  (a bare name, a call, a subscript, ``not``/``~`` or arithmetic on lists or strings is refused). Changes 0
+  items; 1,241 / 1,663 swept predictions (both ways: 672 exec verdicts become right, 569 wrong);
 * ``exec_names``: a predicted call matches a gold call in the execution check only when the names are
   equal too (upstream compares results alone, so ``calculate_density(mass=50, volume=1)`` would pass for
-  a gold ``calculate_electrostatic_potential_energy(charge=5, voltage=10)``). Changes 0 items;
+  a gold ``calculate_electrostatic_potential_energy(charge=5, voltage=10)``). Changes 0 items; 0 swept;
 * ``undocumented_params``: a gold parameter missing from the item's docs (``price`` of ``book_room`` in
   exec_multiple_45) is ignored in PI/CF, so a schema-faithful prediction can match. Changes 0 items with
-  gold predictions (1 item is affected: a prediction without ``price`` passes PI/CF there in fixed mode).
+  gold predictions (1 item is affected: a prediction without ``price`` passes PI/CF there in fixed mode);
+  0 swept (it changes PI/CF only).
 
 In both modes the stale ``execution_result_type`` of exec_parallel_multiple_30 (3 entries for 2 gold calls at
 d6b5fb8) is paired with the calls by index and the extra entry ignored.
 
 Execution goes through :func:`execute`: each call runs in ``tools_env``'s sandbox pool (a worker process with
 resource limits and a time-out; the functions also bound their inputs), so a call that hangs, crashes or
-exhausts memory is a failed call, never a stuck or crashed scorer.
+exhausts memory is a failed call, never a stuck or crashed scorer. Outcomes of pure calls are cached per
+process by name and arguments (4,096 at most; time-outs and crashes are never cached).
 """
 
 from __future__ import annotations
@@ -64,16 +87,18 @@ from __future__ import annotations
 import ast
 import atexit
 import math
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from benchmarks.base import MODES, Item, ItemScore, LoadReport
+from benchmarks.bfcl_decode import decode_upstream as _decode
+from benchmarks.bfcl_decode import read_literal_calls
 from tlbench import jsonio
 from tlbench.errors import DataError, UsageError
-from tlbench.types import ParseFailure, ParseResult, ToolCall, ToolDoc
+from tlbench.types import ErrorKind, ParseFailure, ParseResult, ToolCall, ToolDoc, canonical_json
 from tools_env.env import ToolEnv
 from tools_env.impls.bfcl_exec import LIVE_FUNCTIONS, PURE_FUNCTIONS
 from tools_env.registry import ToolRegistry
@@ -109,8 +134,6 @@ RELEASES: Mapping[str, tuple[str, bool]] = {
 }
 #: Relative tolerance of numeric value comparison in CF (execution uses exact ``==``).
 REL_TOL = 1e-9
-_MAX_CALLS = 64
-_MAX_OUTPUT = 200_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +142,7 @@ class Repairs:
 
     positional: bool = False
     unary_plus: bool = False
-    fence_tag: bool = False
+    python_parser: bool = False
     exec_names: bool = False
     undocumented_params: bool = False
 
@@ -140,82 +163,15 @@ def repairs_for(mode: str) -> Repairs:
 # ------------------------------------------------------------------------------------------- decoding
 
 
-def _dotted(node: ast.expr) -> str | None:
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if not isinstance(node, ast.Name):
-        return None
-    parts.append(node.id)
-    return ".".join(reversed(parts))
-
-
-def _calls_from_list(node: ast.expr, text: str, docs: Sequence[ToolDoc], repairs: Repairs) -> ParseResult:
-    """Calls of a ``[f(a=1), g(b=2)]`` AST (keyword arguments; positional ones per ``repairs``)."""
-    from tlbench.parsers._literal import literal_value
-    from tlbench.parsers._util import Failed
-
-    elts = node.elts if isinstance(node, ast.List | ast.Tuple) else [node]
-    if not elts:
-        return ParseResult(failure=ParseFailure("no_call", "empty call list", text[:200]))
-    if len(elts) > _MAX_CALLS:
-        return ParseResult(
-            failure=ParseFailure("too_many_calls", f"more than {_MAX_CALLS} calls", text[:200])
-        )
-    plus = "plus" if repairs.unary_plus else "minus"
-    by_name = {d.name: d for d in docs}
-    calls: list[ToolCall] = []
-    try:
-        for elt in elts:
-            name = _dotted(elt.func) if isinstance(elt, ast.Call) else None
-            if name is None or not isinstance(elt, ast.Call):
-                return ParseResult(failure=ParseFailure("not_call", "list element is not a call", text[:200]))
-            args: dict[str, Any] = {}
-            if repairs.positional and elt.args:
-                order = by_name[name].param_names if name in by_name else ()
-                for i, arg in enumerate(elt.args):
-                    args[order[i] if i < len(order) else f"_{i}"] = literal_value(arg, plus)
-            for kw in elt.keywords:
-                if kw.arg is None:
-                    return ParseResult(failure=ParseFailure("bad_call", "'**' unpacking", text[:200]))
-                args[kw.arg] = literal_value(kw.value, plus)
-            calls.append(ToolCall(name=name, arguments=args, raw=ast.get_source_segment(text, elt) or ""))
-    except Failed as exc:
-        return ParseResult(failure=exc.failure)
-    except (RecursionError, MemoryError):
-        return ParseResult(failure=ParseFailure("too_deep", "expression too complex", text[:200]))
-    return ParseResult(calls=tuple(calls))
-
-
 def decode_upstream(text: object, docs: Sequence[ToolDoc] = (), repairs: Repairs = UPSTREAM) -> ParseResult:
-    """BFCL's prompting decoder: strip ```` `\\n ```` at both ends, wrap in ``[...]``, read calls with ``ast``.
-
-    Never raises. With ``UPSTREAM`` positional arguments are dropped and ``+x`` reads as ``-x``.
-    """
-    if not isinstance(text, str):
-        return ParseResult(failure=ParseFailure("not_text", "output is not a string"))
-    if len(text) > _MAX_OUTPUT:
-        return ParseResult(failure=ParseFailure("too_long", f"output longer than {_MAX_OUTPUT} characters"))
-    body = text.strip("`\n ")
-    if not body.startswith("["):
-        body = "[" + body
-    if not body.endswith("]"):
-        body = body + "]"
-    try:
-        tree = ast.parse(body, mode="eval")
-    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
-        return ParseResult(failure=ParseFailure("bad_syntax", str(exc)[:200], text[:200]))
-    return _calls_from_list(tree.body, body, docs, repairs)
+    """BFCL's prompting decoder (:mod:`benchmarks.bfcl_decode`); ``repairs`` may name positional arguments
+    and read ``+x`` as ``x``. Never raises."""
+    return _decode(text, docs, positional=repairs.positional, unary_plus=repairs.unary_plus)
 
 
 def parse_gold_call(text: str, docs: Sequence[ToolDoc]) -> ToolCall:
     """One gold call string (positional arguments named by doc order); ``ValueError`` when unreadable."""
-    try:
-        tree = ast.parse(text.strip(), mode="eval")
-    except SyntaxError as exc:
-        raise ValueError(f"gold call is not Python call syntax: {exc}") from None
-    result = _calls_from_list(tree.body, text.strip(), docs, FIXED)
+    result = read_literal_calls(text, docs)
     if not result.ok or len(result.calls) != 1:
         reason = result.failure.message if result.failure else "not one call"
         raise ValueError(f"gold call unreadable: {reason}")
@@ -225,7 +181,7 @@ def parse_gold_call(text: str, docs: Sequence[ToolDoc]) -> ToolCall:
 def _read_output(output: object, item: Item, repairs: Repairs, fmt: str | None) -> ParseResult:
     docs = list(item.tools)
     if fmt in (None, "python"):
-        if not repairs.fence_tag:
+        if not repairs.python_parser:
             return decode_upstream(output, docs, repairs)
         from tlbench.parsers.python_format import parse_python
 
@@ -257,6 +213,17 @@ class ExecOutcome:
     error: str = ""
 
 
+#: Outcomes of pure calls by name and canonical arguments (least recently used dropped first): the functions
+#: are deterministic, and a sweep or a sampled run repeats the same calls many times. A time-out or a
+#: crashed worker is never cached.
+_RESULTS: OrderedDict[str, ExecOutcome] = OrderedDict()
+_RESULTS_MAX = 4096
+
+#: Official functions that append to a list argument: given a Python tuple (BFCL's decoder keeps tuples)
+#: they raise ``AttributeError``. The sandbox receives JSON lists, so the rule is applied here.
+_MUTATED_ARGS: Mapping[str, str] = {"polygon_area": "vertices"}
+
+
 def execute(call: ToolCall) -> ExecOutcome:
     """Run one call of a pure BFCL function in ``tools_env``'s sandbox pool. Unknown or live names fail;
     exceptions, time-outs and crashes are failed calls.
@@ -267,10 +234,24 @@ def execute(call: ToolCall) -> ExecOutcome:
     if call.name not in PURE_FUNCTIONS:
         why = "needs a live web API" if call.name in LIVE_FUNCTIONS else "is not an executable BFCL function"
         return ExecOutcome(False, error=f"{call.name!r} {why}")
+    mutated = _MUTATED_ARGS.get(call.name)
+    if mutated is not None and isinstance(call.arguments.get(mutated), tuple):
+        return ExecOutcome(False, error="'tuple' object has no attribute 'append'")
+    key = call.name + "\x00" + canonical_json(dict(call.arguments))
+    cached = _RESULTS.get(key)
+    if cached is not None:
+        _RESULTS.move_to_end(key)
+        return cached
     feedback = _exec_env().execute(call, validate=False)
     if feedback.ok:
-        return ExecOutcome(True, feedback.payload)
-    return ExecOutcome(False, error=feedback.text[:200])
+        outcome = ExecOutcome(True, feedback.payload)
+    else:
+        outcome = ExecOutcome(False, error=feedback.text[:200])
+    if feedback.category in (ErrorKind.CORRECT, ErrorKind.TOOL_CALL_FAILURE):  # deterministic outcomes only
+        _RESULTS[key] = outcome
+        if len(_RESULTS) > _RESULTS_MAX:
+            _RESULTS.popitem(last=False)
+    return outcome
 
 
 _ENV: list[ToolEnv] = []

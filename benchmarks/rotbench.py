@@ -15,33 +15,51 @@ Two scoring modes (research note ``rotbench_tooleyes.md`` §2):
   stripping; a missing marker makes ``find`` return -1 and the slices run on as upstream's do);
 * the arguments are ``json.loads(s[i_in + 14:])``: strict JSON, nothing after the object;
 * a prediction whose arguments are falsy (``{}``, ``[]``, ``0``, ``null``) or a string scores 0/0/0;
-  upstream *crashes* on an empty name (IndexError) and on a list/number as arguments (AttributeError):
-  both are scored as unparsable here;
+  upstream *crashes* on an empty name (IndexError), on a list/number/``true`` as arguments once the name
+  matches a gold (AttributeError on ``.keys()``) and on JSON nested beyond Python's recursion limit
+  (RecursionError): all are scored as unparsable here (``empty_name`` / ``not_object`` / ``bad_json``);
 * ``finish`` and ``ask_to_user`` are identified by position (last and second-to-last tool); a literal
-  ``finish`` prediction is renamed to the finish-position tool when the gold uses it;
+  ``finish`` prediction is renamed to the finish-position tool's name when a gold of that tool is met, in
+  each of upstream's three loops (TS, PI, CF) separately, each loop starting again from the prediction as
+  written (so the TS loop stopping at a tool literally named ``finish`` does not keep the PI loop from
+  reaching the finish-position tool's gold);
 * TS: some gold has the same name; PI: ... and the same key set (keys whose gold value is the string
   ``"None"`` must be present, any value); CF: ... and equal values after dropping the ``"None"`` keys,
-  except that for the finish/ask-position tool CF = PI (values are not compared);
+  except that CF = PI (values are not compared) when the gold's tool is the finish- or ask-position tool
+  *or is literally named* ``finish`` / ``ask_to_user`` (upstream renames the two position tools to those
+  names and then skips on the name, so a tool that the heavy/union noise merely named ``finish`` or
+  ``ask_to_user`` skips too: 123 of the 14,000 swept predictions, all in First_Turn heavy/union and
+  Third_Turn heavy);
 * CF mutates the prediction in place: the ``"None"`` keys of every name-and-key-matching gold are deleted
   from the prediction dict before the value comparison, so a later gold of the same tool with a
   ``"None"`` key then fails its key check (quirk 2: item 1 of First_Turn/clean, third gold).
 
-``fixed`` repairs four things (counts: items whose score changes when the first gold answer of every item
-is scored as the prediction, over all ten files, 1,540 items; see ``repair_counts()`` and the tests):
+Agreement (``tests/upstream/test_rotbench_agreement.py``): on a seeded sweep of 14,000 predictions built
+from the public golds (every file, noise level and turn; 53 kinds of mutation of names, keys, values,
+types and format), upstream mode gives the official ``evaluate.py``'s TS/PI/CF on all 14,000; the 574 on
+which ``evaluate.py`` raises are scored 0/0/0 as unparsable.
+
+``fixed`` repairs four things. Counts: items whose score changes when the first gold answer of every item
+is scored as the prediction, over all ten files (1,400 items; see the tests), and swept predictions whose
+fixed-mode TS/PI/CF differ from the official verdict with that repair alone (2,255 with all four):
 
 * ``empty_args``: ``{}`` arguments are a valid call (upstream ceiling 92.38 on First_Turn/clean becomes
   100). Changes 8/16/16/10/8 First_Turn and 3/6/6/3/1 Third_Turn items (clean/slight/medium/heavy/union),
   77 in all (84 of the 1,912 individual gold answers when each gold answer is scored as a prediction);
+  923 swept predictions;
 * ``fresh_copy``: every gold is compared with a fresh copy of the prediction (no in-place mutation).
   Changes 0 items with first-gold predictions, and 24 individual gold answers over the ten files when each
   one is scored as a prediction (an earlier gold of the same tool matches keys but not values, as for
-  item 1's third gold: upstream TS=PI=1, CF=0);
-* ``position_names``: a literal ``finish`` / ``ask_to_user`` is accepted for the finish/ask-position
-  tool only when no tool of the item is really called that (upstream accepts ``finish`` even when the
-  heavy noise gave that name to another tool, and never accepts ``ask_to_user`` for a renamed ask tool).
-  Changes 0 items with gold predictions (gold answers use the item's own names);
+  item 1's third gold: upstream TS=PI=1, CF=0); 8 swept predictions;
+* ``position_names``: ``finish`` / ``ask_to_user`` mean the position tools only. A literal ``finish`` /
+  ``ask_to_user`` prediction is accepted for the finish/ask-position tool only when no tool of the item is
+  really called that (upstream accepts ``finish`` even when the heavy noise gave that name to another
+  tool, and never accepts ``ask_to_user`` for a renamed ask tool), and values are compared for every tool
+  but the two position tools (upstream skips them for a tool literally named ``finish`` / ``ask_to_user``
+  too). Changes 0 items with gold predictions (gold answers use the item's own names); 138 swept
+  predictions (123 of them the literal-name value skip);
 * ``strip_name``: surrounding whitespace (spaces, ``\\r``, several newlines) around the action name is
-  ignored. Changes 0 items with gold predictions.
+  ignored. Changes 0 items with gold predictions; 1,119 swept predictions.
 
 In both modes the parse-failure reason is kept in ``detail["failure"]``; the classifier categories come
 from :func:`tlbench.classify.classify` against the gold alternatives with ``"None"`` as the wildcard value.
@@ -73,6 +91,7 @@ __all__ = [
     "ReactAction",
     "parse_action",
     "score_call",
+    "score_output",
     "RoTBench",
     "ROTBENCH",
 ]
@@ -179,6 +198,19 @@ def _name_matches(
     )
 
 
+def _values_skipped(g_name: str, finish: str, ask: str, repairs: Repairs) -> bool:
+    """Whether CF skips the value comparison for a gold of this tool (then CF = PI).
+
+    Upstream renames the gold's tool (the last tool to ``"finish"``, then the second-to-last to
+    ``"ask_to_user"``) and skips when the result is either literal name, so a tool that the heavy/union noise
+    merely *named* ``finish`` or ``ask_to_user`` skips too. ``position_names`` keeps the skip for the two
+    position tools only.
+    """
+    if g_name in (finish, ask):
+        return True
+    return not repairs.position_names and g_name in ("finish", "ask_to_user")
+
+
 def score_call(
     pred_name: str,
     pred_args: Mapping[str, Any],
@@ -191,30 +223,41 @@ def score_call(
     """TS/PI/CF of one parsed prediction against the gold alternatives ``(name, args)``, in order.
 
     ``finish``/``ask`` are the names of the last and second-to-last tools. With ``UPSTREAM`` this is
-    upstream's procedure including the renaming of a literal ``finish`` and the in-place mutation in CF.
+    upstream's procedure: three separate loops over the golds (TS, PI, CF), each starting from the
+    prediction as written and renaming a literal ``finish`` when it meets the finish-position tool's gold,
+    and the in-place mutation of the prediction in CF.
     """
     names = frozenset(tool_names)
+
+    def matches(g_name: str, name: str) -> tuple[bool, str]:
+        """(same tool, the prediction's name from here on): upstream renames a literal ``finish``."""
+        if not repairs.position_names and g_name == finish and name == "finish":
+            name = g_name
+        return _name_matches(g_name, name, finish, ask, names, repairs), name
+
     pred = dict(pred_args)
     ts = pi = cf = False
     best: int | None = None
+    name = pred_name
     for i, (g_name, _) in enumerate(golds):
-        if not repairs.position_names and g_name == finish and pred_name == "finish":
-            pred_name = g_name  # upstream: a literal "finish" stands for the renamed finish tool
-        if _name_matches(g_name, pred_name, finish, ask, names, repairs):
+        same, name = matches(g_name, name)
+        if same:
             ts, best = True, i
             break
+    name = pred_name  # each of upstream's loops reads the prediction afresh
     for i, (g_name, g_args) in enumerate(golds):
-        if _name_matches(g_name, pred_name, finish, ask, names, repairs) and set(g_args) == set(pred):
+        same, name = matches(g_name, name)
+        if same and set(g_args) == set(pred):
             pi, best = True, i
             break
     if pi:
+        name = pred_name
         for i, (g_name, g_args) in enumerate(golds):
             candidate = dict(pred) if repairs.fresh_copy else pred
-            if not _name_matches(g_name, pred_name, finish, ask, names, repairs):
+            same, name = matches(g_name, name)
+            if not same or set(g_args) != set(candidate):
                 continue
-            if set(g_args) != set(candidate):
-                continue
-            if g_name in (finish, ask):
+            if _values_skipped(g_name, finish, ask, repairs):
                 cf, best = True, i
                 break
             gold = dict(g_args)
@@ -339,19 +382,9 @@ class RoTBench:
         """TS/PI/CF of one raw output (see the module docstring); never raises on bad output."""
         repairs = repairs_for(mode)
         act, extra = _read_output(output, item, repairs, fmt)
-        meta = item.metadata
         detail: dict[str, Any] = {"mode": mode, **extra}
         if act.ok:
-            golds = [(alt[0].name, alt[0].arguments) for alt in item.gold]
-            sc = score_call(
-                act.name,
-                act.arguments,
-                golds,
-                meta["finish_name"],
-                meta["ask_name"],
-                meta["tool_names"],
-                repairs,
-            )
+            sc = _score_action(act, item, repairs)
             call = ToolCall(
                 name=act.name, arguments=act.arguments, raw=output if isinstance(output, str) else ""
             )
@@ -379,6 +412,23 @@ class RoTBench:
             categories=categories,
             detail=detail,
         )
+
+
+def _score_action(act: ReactAction, item: Item, repairs: Repairs) -> CallScore:
+    meta = item.metadata
+    golds = [(alt[0].name, alt[0].arguments) for alt in item.gold]
+    return score_call(
+        act.name, act.arguments, golds, meta["finish_name"], meta["ask_name"], meta["tool_names"], repairs
+    )
+
+
+def score_output(
+    item: Item, output: object, repairs: Repairs = UPSTREAM, fmt: str | None = None
+) -> CallScore:
+    """TS/PI/CF of one raw output under any repair set (``score_item`` without the classifier's categories;
+    the agreement tests use it to count what each repair changes on its own)."""
+    act, _ = _read_output(output, item, repairs, fmt)
+    return _score_action(act, item, repairs) if act.ok else CallScore()
 
 
 def _read_output(

@@ -35,7 +35,7 @@ def test_bfcl_tables_cover_every_gold_function(bfcl_data_dir: Path) -> None:
         ("math_lcm", {"a": 24, "b": 18}, 72),
         ("get_prime_factors", {"number": 456}, [2, 2, 2, 3, 19]),
         ("get_fibonacci_sequence", {"n": 6}, [0, 1, 1, 2, 3, 5]),
-        ("get_fibonacci_number", {"n": 15}, 610),
+        ("get_fibonacci_number", {"n": 15}, 377),  # the official F(n - 1): n=1 -> 0, n=2 -> 1
         ("calculate_permutations", {"n": 10, "k": 3}, 720),
         ("add_binary_numbers", {"a": "0011", "b": "1100"}, "1111"),
         ("calculate_triangle_area", {"base": 500, "height": 300}, 75000),
@@ -150,3 +150,97 @@ def test_scorer_executes_in_the_tools_env_sandbox_pool() -> None:
     assert not bad.ok and "unexpected keyword argument 'x'" in bad.error
     live = bfcl.execute(ToolCall("get_weather_data", {}))
     assert not live.ok and "live web API" in live.error
+
+
+# Issue 20 §3: the functions compute what the official ones compute on the inputs that decide verdicts
+# (each value verified against gorilla's executable_python_function.py at d6b5fb8).
+@pytest.mark.parametrize(
+    ("name", "kwargs", "expected"),
+    [
+        ("get_prime_factors", {"number": 4567.0}, [4567]),  # an integral float works
+        ("get_prime_factors", {"number": 12.0}, [2, 2, 3]),
+        ("math_gcd", {"a": 450, "b": -300}, -150),  # Python's %, no abs
+        ("math_lcm", {"a": 4, "b": 6}, 12.0),
+        ("get_fibonacci_number", {"n": 0}, "Input should be a positive integer."),
+        ("get_fibonacci_sequence", {"n": 1}, [0, 1]),
+        ("calculate_permutations", {"n": 10, "k": 3}, 720.0),
+        ("order_food", {"item": ["a"], "quantity": [2, 3], "price": [5]}, 10),  # over item's positions
+        ("calculate_cosine_similarity", {"vectorA": [1, 0], "vectorB": [1, 0, 5]}, 0.19611613513818404),
+        ("maxPoints", {"points": []}, 1),
+        ("linear_regression", {"x": [1, 2, -3], "y": [4, -5, 6], "point": 10}, -15.476190476190476),
+        ("estimate_derivative", {"function": "lambda y: y**2", "x": 3}, 6.000000496442226),
+        (
+            "calculate_investment_value",
+            {
+                "initial_investment": 10000,
+                "annual_contribution": 1000,
+                "years": 5,
+                "annual_return": 0.05,
+                "inflation_rate": [0.01, 0.02, 0.03, 0.04, 0.04],
+            },
+            16145.646273400002,
+        ),
+        (
+            "book_room",
+            {
+                "room_type": "deluxe",
+                "price": 1000,
+                "check_in_date": "a",
+                "check_out_date": "b",
+                "customer_id": "1",
+                "discount_code": "X",
+            },
+            {
+                "customer_id": "1",
+                "room_number": "deluxe",
+                "check_in_date": "a",
+                "check_out_date": "b",
+                "total_price": 1000,
+            },
+        ),
+        (
+            "calculate_nutritional_needs",
+            {"weight": 100, "height": 170, "age": 30, "gender": "male", "activity_level": 0, "goal": "x"},
+            {
+                "calories": 3939.8058000000005,
+                "proteins_g": 295.48543500000005,
+                "fats_g": 109.43905000000001,
+                "carbohydrates_g": 443.2281525000001,
+            },
+        ),
+    ],
+)
+def test_bfcl_function_official_value(name: str, kwargs: dict, expected: object) -> None:
+    out = PURE_FUNCTIONS[name](**kwargs)
+    assert out == expected and type(out) is type(expected)
+
+
+def test_bfcl_nutritional_needs_any_gender_but_male_is_female() -> None:
+    args = {"weight": 59, "height": 170, "age": 80, "activity_level": 4, "goal": "lose"}
+    female = fx.calculate_nutritional_needs(gender="female", **args)
+    assert fx.calculate_nutritional_needs(gender="other", **args) == female
+    assert fx.calculate_nutritional_needs(gender=-1, **args) == female
+
+
+@pytest.mark.parametrize(
+    ("name", "kwargs", "error"),
+    [
+        ("sort_array", {"array": [3, 1], "reverse": "True"}, TypeError),  # sorted() takes integers only
+        (
+            "calculate_nutritional_needs",
+            dict(weight=1, height=1, age=1, gender="male", activity_level=1.0, goal="x"),
+            TypeError,
+        ),
+        ("mat_mul", {"matA": [[1]], "matB": [[1, 2], [3, 4]]}, IndexError),
+        ("polygon_area", {"vertices": [[0, 0], [1, 1]]}, ValueError),
+        (
+            "mortgage_calculator",
+            {"loan_amount": 1000, "interest_rate": 0, "loan_period": 1},
+            ZeroDivisionError,
+        ),
+        ("math_lcm", {"a": 0, "b": 0}, ZeroDivisionError),
+    ],
+)
+def test_bfcl_function_official_errors(name: str, kwargs: dict, error: type) -> None:
+    with pytest.raises(error):
+        PURE_FUNCTIONS[name](**kwargs)

@@ -45,7 +45,7 @@ def test_bfcl_repair_counts(bfcl_data_dir: Path) -> None:
     assert repair_counts(bfcl_data_dir) == {
         "positional": 1,
         "unary_plus": 0,
-        "fence_tag": 0,
+        "python_parser": 0,
         "exec_names": 0,
         "undocumented_params": 0,
     }
@@ -194,13 +194,19 @@ def test_bfcl_release_differences(bfcl_items: dict[str, Item], bfcl_release_item
     assert [c.arguments for c in f10.gold[0]] == [c.arguments for c in r10.gold[0]]
 
 
-@pytest.mark.parametrize(
-    "output", ["", "[", "[1, 2]", "f(**x)", "x" * 300_000, "[f(a=__import__('os'))]", "((((" * 200]
-)
+@pytest.mark.parametrize("output", ["", "[", "[1, 2]", "f(**x)", "x" * 300_000, "((((" * 200])
 def test_bfcl_bad_output_never_crashes(bfcl_items: dict[str, Item], output: str) -> None:
     for mode in ("upstream", "fixed"):
         s = _score(bfcl_items["exec_parallel_39"], output, mode)
         assert not s.ts and s.exec is False and not s.parsed
+
+
+def test_bfcl_call_as_value_is_text_never_run(bfcl_items: dict[str, Item]) -> None:
+    # upstream reads a call without keyword arguments as its source text; fixed refuses it
+    it = bfcl_items["exec_parallel_39"]
+    up = _score(it, "[f(a=__import__('os'))]")
+    assert up.parsed and up.calls[0].arguments == {"a": "__import__('os')"} and up.exec is False
+    assert not _score(it, "[f(a=__import__('os'))]", "fixed").parsed
 
 
 def test_bfcl_loader_reports_bad_lines_and_goes_on(bfcl_data_dir: Path, tmp_path: Path) -> None:
@@ -242,3 +248,48 @@ def test_bfcl_unknown_mode_and_release_are_usage_errors(
         _score(bfcl_items["exec_simple_0"], "x", "lenient")
     with pytest.raises(UsageError):
         Bfcl("x", release="v9").load(bfcl_data_dir)
+
+
+# Issue 20 §3: BFCL's prompting decoder as the official one reads it (each verified against gorilla's
+# default_decode_ast_prompting at d6b5fb8; None = the official decoder raises).
+@pytest.mark.parametrize(
+    ("output", "expected"),
+    [
+        # the call list's ends are stripped of every '[', ']' and "'" after the wrapping
+        ("['math_gcd(a=450, b=300)']", [("math_gcd", {"a": 450, "b": 300})]),
+        ("[math_gcd(a=450, b=300)]]", [("math_gcd", {"a": 450, "b": 300})]),
+        ("[math_gcd(a=450, b=300)] # done", None),  # the appended ']' ends up in the comment
+        ("[\n  math_gcd(a=450, b=300)\n]", None),  # indented once the bracket is gone
+        (
+            "{math_gcd(a=4, b=2), math_lcm(a=4, b=2)}",
+            [("math_gcd", {"a": 4, "b": 2}), ("math_lcm", {"a": 4, "b": 2})],
+        ),
+        # any unary operator on a constant negates it; on anything else it fails
+        ("[geometry_area_circle(radius=not 15)]", [("geometry_area_circle", {"radius": -15})]),
+        ("[f(a=~5, b=+3)]", [("f", {"a": -5, "b": -3})]),
+        ("[math_gcd(a=-(-450), b=300)]", None),
+        # arithmetic with Python's semantics, sequences included
+        ("[calculate_mean(numbers=[1, 2] + [3])]", [("calculate_mean", {"numbers": [1, 2, 3]})]),
+        ("[f(s='ab' + 'cd', t='ab' * 2)]", [("f", {"s": "abcd", "t": "abab"})]),
+        # names, calls, subscripts and ... as text (a call with keywords as a dict)
+        ("[sort_array(array=[3, 1], reverse=true)]", [("sort_array", {"array": [3, 1], "reverse": "true"})]),
+        ("[f(a=float(5), b=dict(x=1))]", [("f", {"a": "float(5)", "b": {"dict": {"x": 1}}})]),
+        ("[f(a=x[0], b=...)]", [("f", {"a": "x[0]", "b": "..."})]),
+        ("[f(a=lambda x: x)]", None),
+        ("[f(a=math.pi)]", None),
+    ],
+)
+def test_bfcl_upstream_decoder_reads_as_gorilla(output: str, expected: list | None) -> None:
+    got = decode_upstream(output)
+    if expected is None:
+        assert not got.ok
+    else:
+        assert [(c.name, dict(c.arguments)) for c in got.calls] == expected
+
+
+def test_bfcl_tuple_vertices_fail_polygon_area_upstream(bfcl_items: dict[str, Item]) -> None:
+    # the official polygon_area appends to its argument: a tuple of vertices raises AttributeError
+    it = bfcl_items["exec_simple_98"]  # polygon_area(vertices=[[1,2],[3,4],[1,3]])
+    assert _score(it, "[polygon_area(vertices=[[1, 2], [3, 4], [1, 3]])]").exec is True
+    tup = _score(it, "[polygon_area(vertices=([1, 2], [3, 4], [1, 3]))]")
+    assert tup.exec is False and tup.cf  # the arguments are equal; only the execution fails

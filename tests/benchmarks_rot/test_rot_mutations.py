@@ -164,3 +164,43 @@ def test_rot_bad_outputs_never_crash(load_items) -> None:
         assert not s.cf
     with pytest.raises(Exception, match="unknown mode"):
         bench.score_item(item, "x", "strict")
+
+
+# Issue 20 §1: after the positional rename upstream skips the value check whenever the gold's tool is
+# *literally* named finish / ask_to_user, wherever the heavy/union noise put it (official TS/PI/CF 1/1/1).
+# Fixed mode (position_names) compares values unless the tool is at the finish/ask position.
+@pytest.mark.parametrize(
+    ("bench", "index", "name", "args"),
+    [
+        # tools [ask_to_user, get_translation_baidu, get_translation_nllb, finish]; gold ask_to_user
+        (
+            "rotbench-first-heavy",
+            0,
+            "ask_to_user",
+            {"input_text": "Bye", "tgt_lang": "fra_Latn", "src_lang": "deu_Latn", "max_length": "None"},
+        ),
+        # ask_to_user is tool 7 of 10
+        ("rotbench-first-union", 2, "ask_to_user", {"Uaccessibfilhity": "0.5"}),
+        ("rotbench-third-heavy", 0, "finish", {"text": "Bye", "tgt_lang": "fr"}),  # finish is tool 2 of 4
+    ],
+)
+def test_rot_literal_position_names_skip_values_upstream(
+    load_items, bench: str, index: int, name: str, args: dict
+) -> None:
+    item = load_items(bench)[index]
+    assert name in item.metadata["tool_names"][:-2]  # a real tool that merely carries the name
+    assert _score(load_items, bench, index, _react(name, args)) == (True, True, True)
+    assert _score(load_items, bench, index, _react(name, args), "fixed") == (True, True, False)
+
+
+def test_rot_literal_finish_renamed_in_each_loop() -> None:
+    # upstream renames a literal "finish" prediction separately in its TS, PI and CF loops: the TS loop
+    # stops at a tool literally named finish, the PI loop still reaches the finish-position tool's gold
+    from benchmarks.rotbench import FIXED, UPSTREAM, score_call
+
+    golds = [("finish", {"a": "1"}), ("get_y", {"b": "2"})]
+    tools = ("finish", "get_x", "get_y")  # finish-position tool: get_y; ask-position: get_x
+    up = score_call("finish", {"b": "2"}, golds, "get_y", "get_x", tools, UPSTREAM)
+    assert (up.ts, up.pi, up.cf, up.gold_index) == (True, True, True, 1)
+    fx = score_call("finish", {"b": "2"}, golds, "get_y", "get_x", tools, FIXED)
+    assert (fx.ts, fx.pi, fx.cf) == (True, False, False)

@@ -22,14 +22,15 @@ from typing import Any, Literal
 
 from tlbench.parsers._util import MAX_DEPTH, Failed, gc_paused, too_deep
 
-__all__ = ["literal_value", "parse_literal", "UnaryPlus"]
+__all__ = ["literal_value", "parse_literal", "read_dict", "BINOPS", "UnaryPlus"]
 
 UnaryPlus = Literal["plus", "minus"]
 
 #: Largest integer result (in bits) any folded operation may produce.
 MAX_INT_BITS = 4096
 _JSON_NAMES: dict[str, Any] = {"true": True, "false": False, "null": None, "True": True, "False": False}
-_BINOPS: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
+#: The arithmetic operators folded in values (``benchmarks/bfcl_decode.py`` adds the bitwise ones).
+BINOPS: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
     ast.Add: operator.add,
     ast.Sub: operator.sub,
     ast.Mult: operator.mul,
@@ -50,7 +51,7 @@ def _bits(v: int | float) -> int:
 
 def _binop(op: ast.operator, a: Any, b: Any) -> int | float:
     """Fold one arithmetic operation, refusing results that would be huge or slow to compute."""
-    fn = _BINOPS.get(type(op))
+    fn = BINOPS.get(type(op))
     if fn is None or not (_is_number(a) and _is_number(b)):
         raise Failed("bad_value", f"unsupported operation {type(op).__name__} on {type(a).__name__}")
     if isinstance(op, ast.Pow):
@@ -93,15 +94,7 @@ def literal_value(node: ast.AST, unary_plus: UnaryPlus = "plus", depth: int = 0)
     if isinstance(node, ast.List | ast.Tuple):
         return [literal_value(e, unary_plus, d) for e in node.elts]
     if isinstance(node, ast.Dict):
-        out: dict[str, Any] = {}
-        for k, v in zip(node.keys, node.values, strict=True):
-            if k is None:
-                raise Failed("bad_value", "'**' unpacking in a dict")
-            key = literal_value(k, unary_plus, d)
-            if not isinstance(key, str):
-                raise Failed("bad_value", "dict keys must be strings")
-            out[key] = literal_value(v, unary_plus, d)
-        return out
+        return read_dict(node, lambda n: literal_value(n, unary_plus, d))
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
         v = literal_value(node.operand, unary_plus, d)
         if not _is_number(v):
@@ -113,6 +106,19 @@ def literal_value(node: ast.AST, unary_plus: UnaryPlus = "plus", depth: int = 0)
             node.op, literal_value(node.left, unary_plus, d), literal_value(node.right, unary_plus, d)
         )
     raise Failed("bad_value", f"unsupported expression {type(node).__name__}")
+
+
+def read_dict(node: ast.Dict, read: Callable[[ast.expr], Any]) -> dict[str, Any]:
+    """A dict display's value, keys and values read with ``read``; ``Failed`` for ``**`` or a non-string key."""
+    out: dict[str, Any] = {}
+    for k, v in zip(node.keys, node.values, strict=True):
+        if k is None:
+            raise Failed("bad_value", "'**' unpacking in a dict")
+        key = read(k)
+        if not isinstance(key, str):
+            raise Failed("bad_value", "dict keys must be strings")
+        out[key] = read(v)
+    return out
 
 
 def parse_literal(text: str, unary_plus: UnaryPlus = "plus") -> Any:

@@ -1,44 +1,51 @@
-"""BFCL-v3's 32 pure executable functions, re-implemented from their documentation in the benchmark data.
+"""BFCL-v3's 32 pure executable functions, behaving as the official checker's functions do.
 
 Why: BFCL's executable checker judges a call by running it and comparing the *result* with the result of
 the gold call (research note ``bfcl_toolalpaca.md`` §1.4). The 134 items whose gold calls use only these
-functions can therefore be scored offline by execution. Nothing here was copied from upstream: each
-function is the textbook formula its doc describes (names and parameter names are the documented ones).
+functions can therefore be scored offline by execution. A verdict depends on which inputs give equal
+results, so each function here computes what gorilla's ``executable_python_function.py`` (at ``d6b5fb8``)
+computes, with the same arithmetic in the same order and the same Python behaviour on odd inputs; this is
+our own code, written after reading those functions, never a copy. ``tests/upstream/test_bfcl_agreement.py``
+checks the gold results against the official ones bit for bit and 10,050 swept predictions' verdicts.
 
-Behaviour choices (upstream's results are not recorded in the data for pure functions, so the gold calls
-are scored against their own execution here; these choices matter only when a prediction differs from the
-gold call but might give the same result):
+What that means (where a textbook version would differ):
 
-* Numeric parameters must be numbers: ``bool``/``int``/``float`` are accepted, anything else (a number
-  written as a string ``"5"``) raises ``TypeError`` - upstream's Python arithmetic fails on strings too,
-  and refusing early also avoids string repetition (``"a" * 10**12``) exhausting memory.
-* Integer-only quantities (factorials, permutations, Fibonacci, prime factors, binary numbers, gcd/lcm
-  via Euclid's loop) use plain Python ``range``/``%``: an integral float works where Python allows it
-  (``math_gcd(a=450.0, b=300)`` gives ``150.0``, equal to ``150``) and fails where it does not
-  (``math_factorial(n=5.0)`` raises ``TypeError`` as ``range`` does). So "an int given as float passes
-  only where the result is equal" holds by construction.
-* ``get_fibonacci_number(n)`` is ``F(n)`` with ``F(0)=0, F(1)=1`` (the doc: "starts with 0 followed by 1");
-  ``get_fibonacci_sequence(n)`` is the first ``n`` numbers ``[0, 1, 1, 2, ...]``.
-* ``calculate_standard_deviation`` is the population deviation (divide by ``n``).
-* ``quadratic_roots`` returns ``[r1, r2]`` with ``r1 = (-b + sqrt(d)) / 2a``; for a negative discriminant
-  each root is ``{"real": re, "imaginary": im}`` (JSON-ready instead of Python ``complex``).
-* ``estimate_derivative(function, x)`` takes the lambda *source text* (``'lambda x: 3*x**2 + 2*x + 1'``)
-  and reads it with :mod:`ast` into a tiny arithmetic tree (numbers, the lambda's one parameter,
-  ``+ - * / ** %``, unary signs, and ``math``-style ``sin cos tan exp log sqrt``); it is never ``eval``-ed.
-  The derivative is the forward difference with ``h = 1e-10``, as the research note describes upstream's.
-* ``calculate_nutritional_needs``: Mifflin-St Jeor BMR (male +5, female -161, other: the mean of the two),
-  activity factors 1.2/1.375/1.55/1.725/1.9 for levels 1-5, goal lose -500 kcal / gain +500 kcal,
-  macros 30% protein, 25% fat, 45% carbohydrates (grams at 4/9/4 kcal per gram).
-* ``mortgage_calculator``: annual rate / 12, period in years * 12 months, standard annuity formula
-  (zero rate: principal / months).
-* ``calculate_investment_value``: each year ``value = value * (1 + annual_return) + annual_contribution``,
-  then, when ``adjust_for_inflation``, divided by ``1 + inflation_rate[year]``.
-* ``book_room`` returns the booking as a dict (the docs give no return shape); ``order_food`` the total
-  ``sum(quantity * price)``.
+* ``math_gcd`` is Euclid's recursion with Python's ``%`` (no ``abs``: ``math_gcd(450, -300)`` is ``-150``;
+  integral floats work, ``150.0``); ``math_lcm`` is ``a * b / gcd`` (a float; ``0, 0`` divides by zero);
+* ``get_prime_factors`` divides by trial divisors with true division: an integral float works like the
+  integer, a number below 2 has no factors; a non-integral float raises here (upstream never terminates);
+* ``get_fibonacci_number(n)`` is ``F(n - 1)`` (``n=1`` -> 0, ``n=2`` -> 1) and the string
+  ``"Input should be a positive integer."`` for ``n <= 0``; ``get_fibonacci_sequence(n)`` starts from
+  ``[0, 1]`` (so ``n <= 2`` gives ``[0, 1]``);
+* ``calculate_permutations`` and ``calc_binomial_probability`` use true division of factorials (floats);
+  a factorial of a negative number is 1;
+* ``calculate_nutritional_needs``: revised Harris-Benedict BMR (any gender but ``"male"`` uses the female
+  formula), activity factors ``[1.2, 1.375, 1.55, 1.725, 1.9][activity_level - 1]`` (Python indexing: a
+  float level raises, 0 is the last factor), ``"lose"`` -500 kcal, ``"gain"`` +500, anything else 0;
+  macros 30 % / 25 % / 45 % at 4 / 9 / 4 kcal per gram;
+* ``calculate_investment_value``: yearly ``value * (1 + return) + contribution``; with inflation the real
+  value grows by ``1 + return - inflation[year]`` and the contribution is deflated by ``1 - inflation``;
+* ``book_room`` needs ``price``; 10 % off for the code ``"DISCOUNT10"`` only; returns
+  ``{customer_id, room_number, check_in_date, check_out_date, total_price}``;
+* ``order_food``, ``calculate_cosine_similarity``, ``mat_mul``, ``linear_regression``, ``maxPoints``,
+  ``polygon_area``, ``get_distance`` index their lists as the official loops do (a longer second list is
+  ignored where they ignore it, a shorter one raises ``IndexError``); ``polygon_area`` needs 3 vertices;
+* ``sort_array`` passes ``reverse`` to ``sorted`` as given (a string raises ``TypeError``);
+* ``quadratic_roots``: ``[r1, r2]`` with ``** 0.5``, or two ``{"real", "imaginary"}`` dicts;
+* ``estimate_derivative(function, x)`` is ``(f(x + 1e-10) - f(x)) / 1e-10`` where ``f`` is the lambda
+  *source text*, read with :mod:`ast` into a small arithmetic tree (numbers, its one parameter, unary and
+  binary arithmetic, ``math.<name>(...)`` calls and ``math.pi`` / ``math.e``) and evaluated with Python's
+  own operators; it is never ``eval``-ed (upstream ``eval``-s it).
 
-Bounds (documented, enforced): integers at most 10**15 in magnitude where they drive loops or big-int
-growth, sequences at most 10,000 elements (matrices 200 x 200, points 500), lambda source 1,000
-characters. A call over a bound raises ``ValueError``; callers score that as a failed call.
+Guards that upstream lacks (documented, enforced; outside them the results are upstream's):
+
+* a numeric parameter must be a number (``bool``/``int``/``float``), else ``TypeError``: upstream fails
+  on those too, or returns a string or list that never equals a numeric gold result - refusing early
+  avoids ``"a" * 10**12`` exhausting memory;
+* integers at most 10**15 in magnitude where they drive loops or big-int growth, sequences at most 10,000
+  elements (matrices 200 x 200, points 500), lambda source 1,000 characters, powers in a lambda at most 64:
+  a call over a bound raises ``ValueError`` (upstream computes, or runs for hours);
+* results travel as JSON (tuples become lists, which is what the official checker compares with too).
 """
 
 from __future__ import annotations
@@ -74,20 +81,23 @@ def _loop_bound(value: Any, name: str, bound: int = _MAX_LOOP) -> None:
         raise ValueError(f"{name} is too large for this function (bound {bound})")
 
 
-def _nums(values: Any, name: str, max_len: int = MAX_LEN) -> list[Number]:
-    """A list of numbers (a tuple is accepted as a list), bounded in length."""
+def _seq(values: Any, name: str, max_len: int = MAX_LEN) -> Sequence[Any]:
+    """A list or tuple, bounded in length (elements are checked where they are used)."""
     if not isinstance(values, list | tuple):
         raise TypeError(f"{name} must be a list, not {type(values).__name__}")
     if len(values) > max_len:
         raise ValueError(f"{name} has more than {max_len} elements")
-    return [_num(v, f"{name}[{i}]") for i, v in enumerate(values)]
+    return values
 
 
-def _point(value: Any, name: str) -> tuple[Number, Number]:
-    pt = _nums(value, name, 2)
-    if len(pt) != 2:
-        raise ValueError(f"{name} must have two coordinates")
-    return pt[0], pt[1]
+def _nums(values: Any, name: str, max_len: int = MAX_LEN) -> list[Number]:
+    """A list of numbers (a tuple is accepted as a list), bounded in length."""
+    return [_num(v, f"{name}[{i}]") for i, v in enumerate(_seq(values, name, max_len))]
+
+
+def _at(values: Sequence[Any], i: int, name: str) -> Number:
+    """``values[i]`` as a number (Python indexing: ``IndexError`` past the end)."""
+    return _num(values[i], f"{name}[{i}]")
 
 
 # ----------------------------------------------------------------------------------------- arithmetic
@@ -103,20 +113,21 @@ def add_binary_numbers(a: str, b: str) -> str:
 
 
 def math_factorial(n: int) -> int:
-    """``n!`` by a plain loop (a float ``n`` fails in ``range``, as upstream's Python would)."""
+    """``n!`` by a plain loop (1 for ``n < 2``; a float ``n`` fails in ``range``)."""
     _num(n, "n")
     _loop_bound(n, "n", 5_000)
     result = 1
-    for i in range(2, n + 1):
+    for i in range(1, n + 1):
         result *= i
     return result
 
 
 def math_gcd(a: int, b: int) -> Number:
-    """Greatest common divisor by Euclid's loop."""
-    a, b = abs(_num(a, "a")), abs(_num(b, "b"))
+    """Euclid's algorithm with Python's ``%`` (the sign follows the divisor; no ``abs``)."""
+    _num(a, "a")
+    _num(b, "b")
     steps = 0
-    while b:
+    while b != 0:
         a, b = b, a % b
         steps += 1
         if steps > 10_000:
@@ -124,21 +135,19 @@ def math_gcd(a: int, b: int) -> Number:
     return a
 
 
-def math_lcm(a: int, b: int) -> Number:
-    """Least common multiple ``|a*b| / gcd(a, b)`` (0 when either is 0)."""
-    g = math_gcd(a, b)
-    if not g:
-        return 0
-    product = abs(_num(a, "a") * _num(b, "b"))
-    return product // g
+def math_lcm(a: int, b: int) -> float:
+    """``a * b / gcd(a, b)`` (true division)."""
+    return _num(a, "a") * _num(b, "b") / math_gcd(a, b)
 
 
 def get_prime_factors(number: int) -> list[int]:
-    """Prime factors with multiplicity, ascending (``12 -> [2, 2, 3]``), by trial division."""
+    """Prime factors with multiplicity, ascending (``12 -> [2, 2, 3]``; ``[]`` below 2)."""
     n = _num(number, "number")
-    if not isinstance(n, int) or isinstance(n, bool):
-        raise TypeError("number must be an integer")
-    if abs(n) > _MAX_FACTOR:
+    if isinstance(n, float):
+        if not n.is_integer():
+            raise ValueError("number is not integral (the official loop never ends)")
+        n = int(n)
+    if n > _MAX_FACTOR:
         raise ValueError(f"number is too large to factor here (bound {_MAX_FACTOR})")
     factors: list[int] = []
     d = 2
@@ -152,44 +161,43 @@ def get_prime_factors(number: int) -> list[int]:
     return factors
 
 
-def get_fibonacci_number(n: int) -> int:
-    """``F(n)`` with ``F(0) = 0`` and ``F(1) = 1``."""
+def get_fibonacci_number(n: int) -> int | str:
+    """``F(n - 1)`` with ``F(0) = 0``: ``n=1`` -> 0, ``n=2`` -> 1; a message for ``n <= 0``."""
     _num(n, "n")
     _loop_bound(n, "n", MAX_LEN)
+    if n <= 0:
+        return "Input should be a positive integer."
+    if n == 1:
+        return 0
+    if n == 2:
+        return 1
     a, b = 0, 1
-    for _ in range(n):
+    for _ in range(2, n):
         a, b = b, a + b
-    return a
+    return b
 
 
 def get_fibonacci_sequence(n: int) -> list[int]:
-    """The first ``n`` Fibonacci numbers ``[0, 1, 1, 2, 3, ...]``."""
+    """``[0, 1]`` extended to ``n`` Fibonacci numbers (never shorter than two)."""
     _num(n, "n")
     _loop_bound(n, "n", MAX_LEN)
-    seq: list[int] = []
-    a, b = 0, 1
-    for _ in range(n):
-        seq.append(a)
-        a, b = b, a + b
+    seq = [0, 1]
+    for i in range(2, n):
+        seq.append(seq[i - 1] + seq[i - 2])
     return seq
 
 
-def calculate_permutations(n: int, k: int) -> int:
-    """``n! / (n - k)!``: ordered choices of ``k`` out of ``n``."""
-    _num(n, "n")
+def calculate_permutations(n: int, k: int) -> float:
+    """``n! / (n - k)!`` by true division."""
     _num(k, "k")
-    _loop_bound(n, "n", 5_000)
-    result = 1
-    for i in range(n - k + 1, n + 1):
-        result *= i
-    return result
+    return math_factorial(n) / math_factorial(n - k)
 
 
 def calc_binomial_probability(n: int, k: int, p: float) -> float:
-    """Binomial pmf ``C(n, k) p^k (1-p)^(n-k)``, the coefficient from factorials."""
+    """Binomial pmf ``n! / (k! (n-k)!) * (p^k (1-p)^(n-k))``."""
     _num(p, "p")
-    coeff = math_factorial(n) // (math_factorial(k) * math_factorial(n - k))
-    return coeff * p**k * (1 - p) ** (n - k)
+    coeff = math_factorial(n) / (math_factorial(k) * math_factorial(n - k))
+    return coeff * (p**k * (1 - p) ** (n - k))
 
 
 # --------------------------------------------------------------------------------------------- physics
@@ -201,7 +209,7 @@ def calculate_density(mass: float, volume: float) -> float:
 
 
 def calculate_displacement(initial_velocity: float, acceleration: float, time: float) -> float:
-    """``v0 t + a t^2 / 2``."""
+    """``v0 t + 0.5 a t^2``."""
     v0, a, t = (
         _num(initial_velocity, "initial_velocity"),
         _num(acceleration, "acceleration"),
@@ -244,93 +252,83 @@ def calculate_investment_value(
     inflation_rate: list[float],
     adjust_for_inflation: bool = True,
 ) -> float:
-    """Value after ``years`` of growth plus yearly contributions, deflated year by year when asked."""
-    value = _num(initial_investment, "initial_investment")
+    """Nominal value after ``years`` of growth plus yearly contributions, or its inflation-adjusted value."""
+    nominal = real = _num(initial_investment, "initial_investment")
     contribution = _num(annual_contribution, "annual_contribution")
     rate = _num(annual_return, "annual_return")
     _num(years, "years")
     _loop_bound(years, "years", MAX_LEN)
-    inflation = _nums(inflation_rate, "inflation_rate")
-    for year in range(years):
-        value = value * (1 + rate) + contribution
+    inflation = _seq(inflation_rate, "inflation_rate")
+    for year in range(1, years + 1):
+        nominal = nominal * (1 + rate) + contribution
         if adjust_for_inflation:
-            value = value / (1 + inflation[year])
-    return value
+            this_year = _at(inflation, year - 1, "inflation_rate")
+            deflator = 1 - (this_year if year <= len(inflation) else _at(inflation, -1, "inflation_rate"))
+            real = real * (1 + rate - this_year) + contribution * deflator
+        else:
+            real = nominal
+    return real if adjust_for_inflation else nominal
 
 
 def mortgage_calculator(loan_amount: float, interest_rate: float, loan_period: int) -> float:
-    """Monthly payment of an annuity loan (annual rate, period in years)."""
+    """Monthly payment of an annuity loan (annual rate / 12, period in years * 12)."""
     principal = _num(loan_amount, "loan_amount")
     monthly = _num(interest_rate, "interest_rate") / 12
     months = _num(loan_period, "loan_period") * 12
     _loop_bound(months, "loan_period", 12 * MAX_LEN)
-    if monthly == 0:
-        return principal / months
     growth = (1 + monthly) ** months
     return principal * monthly * growth / (growth - 1)
 
 
 def order_food(item: list[str], quantity: list[int], price: list[float]) -> float:
-    """The total price ``sum(quantity[i] * price[i])`` (the three lists must have equal lengths)."""
-    if not isinstance(item, list | tuple):
+    """``sum(quantity[i] * price[i])`` over the positions of ``item``."""
+    if not isinstance(item, list | tuple | str):
         raise TypeError("item must be a list")
-    qty, prices = _nums(quantity, "quantity"), _nums(price, "price")
-    if not len(item) == len(qty) == len(prices):
-        raise ValueError("item, quantity and price must have the same length")
-    return sum(q * p for q, p in zip(qty, prices, strict=True))
+    if len(item) > MAX_LEN:
+        raise ValueError(f"item has more than {MAX_LEN} elements")
+    qty, prices = _seq(quantity, "quantity"), _seq(price, "price")
+    return sum([_at(qty, i, "quantity") * _at(prices, i, "price") for i in range(len(item))])
 
 
 def book_room(
     room_type: Any,
+    price: float,
     check_in_date: str,
     check_out_date: str,
     customer_id: str,
-    price: float = 0.0,
     discount_code: str | None = None,
 ) -> dict[str, Any]:
-    """The booking as a dict (the docs give no return shape; this one is deterministic)."""
-    _num(price, "price")
-    for key, value in (
-        ("check_in_date", check_in_date),
-        ("check_out_date", check_out_date),
-        ("customer_id", customer_id),
-    ):
-        if not isinstance(value, str):
-            raise TypeError(f"{key} must be a string")
-    if not isinstance(room_type, str | dict):
-        raise TypeError("room_type must be a string or an object")
+    """The booking: 10 % off ``price`` with the code ``"DISCOUNT10"``."""
+    if discount_code and discount_code == "DISCOUNT10":
+        price = _num(price, "price") * 0.9
     return {
         "customer_id": customer_id,
-        "room_type": room_type,
+        "room_number": room_type,
         "check_in_date": check_in_date,
         "check_out_date": check_out_date,
-        "price": price,
-        "discount_code": discount_code,
+        "total_price": price,
     }
 
 
 def calculate_nutritional_needs(
-    weight: float, height: float, age: float, gender: str, activity_level: float, goal: str
+    weight: float, height: float, age: float, gender: str, activity_level: int, goal: str
 ) -> dict[str, float]:
-    """Daily calories and macronutrient grams (Mifflin-St Jeor; see the module docstring)."""
+    """Daily calories and macronutrient grams (revised Harris-Benedict; see the module docstring)."""
     w, h, a = _num(weight, "weight"), _num(height, "height"), _num(age, "age")
-    base = 10 * w + 6.25 * h - 5 * a
-    offsets = {"male": 5.0, "female": -161.0, "other": -78.0}
-    if gender not in offsets:
-        raise ValueError("gender must be one of male, female, other")
-    factors = {1: 1.2, 2: 1.375, 3: 1.55, 4: 1.725, 5: 1.9}
-    level = _num(activity_level, "activity_level")
-    if level not in factors:
-        raise ValueError("activity_level must be one of 1, 2, 3, 4, 5")
-    goals = {"lose": -500.0, "maintain": 0.0, "gain": 500.0}
-    if goal not in goals:
-        raise ValueError("goal must be one of lose, gain, maintain")
-    calories = (base + offsets[gender]) * factors[level] + goals[goal]
+    if gender == "male":
+        bmr = 88.362 + (13.397 * w) + (4.799 * h) - (5.677 * a)
+    else:
+        bmr = 447.593 + (9.247 * w) + (3.098 * h) - (4.330 * a)
+    calories = bmr * [1.2, 1.375, 1.55, 1.725, 1.9][activity_level - 1]
+    if goal == "lose":
+        calories -= 500
+    elif goal == "gain":
+        calories += 500
     return {
         "calories": calories,
-        "proteins_g": calories * 0.30 / 4,
-        "fats_g": calories * 0.25 / 9,
-        "carbohydrates_g": calories * 0.45 / 4,
+        "proteins_g": (calories * 0.30) / 4,
+        "fats_g": (calories * 0.25) / 9,
+        "carbohydrates_g": (calories * 0.45) / 4,
     }
 
 
@@ -348,126 +346,142 @@ def geometry_area_circle(radius: int) -> float:
 
 
 def get_distance(pointA: Sequence[float], pointB: Sequence[float]) -> float:  # noqa: N803 - documented name
-    """Euclidean distance of two 2D points (tuples or lists)."""
-    ax, ay = _point(pointA, "pointA")
-    bx, by = _point(pointB, "pointB")
-    return ((ax - bx) ** 2 + (ay - by) ** 2) ** 0.5
+    """Euclidean distance of the first two coordinates of two points (tuples or lists)."""
+    a, b = _seq(pointA, "pointA"), _seq(pointB, "pointB")
+    dx = _at(a, 0, "pointA") - _at(b, 0, "pointB")
+    dy = _at(a, 1, "pointA") - _at(b, 1, "pointB")
+    return (dx**2 + dy**2) ** 0.5
 
 
 def polygon_area(vertices: list[list[float]]) -> float:
-    """Shoelace area ``|sum(x_i y_{i+1} - x_{i+1} y_i)| / 2``."""
-    if not isinstance(vertices, list | tuple) or len(vertices) > MAX_LEN:
-        raise TypeError("vertices must be a list of [x, y] points")
-    pts = [_point(v, f"vertices[{i}]") for i, v in enumerate(vertices)]
-    total = 0.0
-    for i, (x1, y1) in enumerate(pts):
-        x2, y2 = pts[(i + 1) % len(pts)]
-        total += x1 * y2 - x2 * y1
-    return abs(total) / 2
+    """Shoelace area ``|sum(x_i y_{i+1} - x_{i+1} y_i)| / 2`` (at least 3 vertices)."""
+    pts = list(_seq(vertices, "vertices"))
+    n = len(pts)
+    if n < 3:
+        raise ValueError("A polygon must have at least 3 vertices.")
+    pts.append(pts[0])
+    area: Number = 0
+    for i in range(n):
+        p, q = _seq(pts[i], "vertex"), _seq(pts[i + 1], "vertex")
+        area += (_at(p, 0, "vertex") * _at(q, 1, "vertex")) - (_at(q, 0, "vertex") * _at(p, 1, "vertex"))
+    return abs(area) / 2.0
 
 
 def maxPoints(points: list[list[int]]) -> int:  # noqa: N802 - documented name
-    """The largest number of the given points that lie on one straight line."""
-    if not isinstance(points, list | tuple) or len(points) > 500:
-        raise TypeError("points must be a list of at most 500 [x, y] points")
-    pts = [_point(p, f"points[{i}]") for i, p in enumerate(points)]
-    best = min(len(pts), 2) if pts else 0
-    for i, (x1, y1) in enumerate(pts):
+    """One more than the largest number of points after a point on one line through it (1 below 2 points)."""
+    pts = _seq(points, "points", 500)
+    best = 1
+    if len(pts) < 2:
+        return 1
+    for i in range(len(pts)):
+        slopes: dict[Any, int] = {}
         for j in range(i + 1, len(pts)):
-            x2, y2 = pts[j]
-            count = sum(1 for (x3, y3) in pts if (x2 - x1) * (y3 - y1) == (y2 - y1) * (x3 - x1))
+            dy = _at(pts[j], 1, "points") - _at(pts[i], 1, "points")
+            dx = _at(pts[j], 0, "points") - _at(pts[i], 0, "points")
+            key: Any = dy / dx if dx != 0 else "inf"
+            slopes[key] = 1 + slopes.get(key, 0)
+        for count in slopes.values():
             best = max(best, count)
-    return best
+    return best + 1
 
 
 def calculate_mean(numbers: list[float]) -> float:
-    """Arithmetic mean."""
+    """``sum(numbers) / len(numbers)``."""
     values = _nums(numbers, "numbers")
     return sum(values) / len(values)
 
 
 def calculate_standard_deviation(numbers: list[float]) -> float:
     """Population standard deviation (divide by ``n``)."""
+    mean = calculate_mean(numbers)
     values = _nums(numbers, "numbers")
-    mean = sum(values) / len(values)
     return (sum((v - mean) ** 2 for v in values) / len(values)) ** 0.5
 
 
 def calculate_cosine_similarity(vectorA: list[float], vectorB: list[float]) -> float:  # noqa: N803
-    """``a . b / (|a| |b|)`` (vectors of equal length)."""
-    a, b = _nums(vectorA, "vectorA"), _nums(vectorB, "vectorB")
-    if len(a) != len(b):
-        raise ValueError("vectors must have the same length")
-    dot = sum(x * y for x, y in zip(a, b, strict=True))
-    return dot / (math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b)))
+    """``a . b / (|a| |b|)``; the dot product runs over ``a``'s positions, each norm over its own vector."""
+    a, b = _seq(vectorA, "vectorA"), _seq(vectorB, "vectorB")
+    dot = sum(_at(a, i, "vectorA") * _at(b, i, "vectorB") for i in range(len(a)))
+    norm_a = (sum(_at(a, i, "vectorA") ** 2 for i in range(len(a)))) ** 0.5
+    norm_b = (sum(_at(b, i, "vectorB") ** 2 for i in range(len(b)))) ** 0.5
+    return dot / (norm_a * norm_b)
 
 
 def linear_regression(x: list[int], y: list[int], point: int) -> float:
-    """Least-squares line through ``(x, y)``, evaluated at ``point``."""
-    xs, ys = _nums(x, "x"), _nums(y, "y")
-    if len(xs) != len(ys) or not xs:
-        raise ValueError("x and y must be non-empty and of the same length")
+    """Least-squares line through ``(x, y)`` (sums formula over ``x``'s positions), evaluated at ``point``."""
+    xs, ys = _seq(x, "x"), _seq(y, "y")
     n = len(xs)
-    mx, my = sum(xs) / n, sum(ys) / n
-    sxx = sum((v - mx) ** 2 for v in xs)
-    slope = sum((u - mx) * (v - my) for u, v in zip(xs, ys, strict=True)) / sxx
-    return slope * _num(point, "point") + (my - slope * mx)
+    sum_x = sum(_at(xs, i, "x") for i in range(n))
+    sum_y = sum(_nums(ys, "y"))
+    sum_xx = sum(_at(xs, i, "x") ** 2 for i in range(n))
+    sum_xy = sum(_at(xs, i, "x") * _at(ys, i, "y") for i in range(n))
+    slope = (n * sum_xy - sum_x * sum_y) / (n * sum_xx - sum_x**2)
+    intercept = (sum_y - slope * sum_x) / n
+    return slope * _num(point, "point") + intercept
 
 
 def mat_mul(matA: list[list[float]], matB: list[list[float]]) -> list[list[float]]:  # noqa: N803
-    """Matrix product, row of ``matA`` times column of ``matB``, pairs cut at the shorter one.
+    """Matrix product: ``len(matA)`` rows, ``len(matB[0])`` columns, the inner sum over ``matB``'s rows.
 
-    No dimension check, on purpose: exec_parallel_31's gold multiplies a 2x4 by a 2x4 matrix, which runs
-    (giving a 2x4 result from the first two entries of each row) only when rows and columns are paired as
-    Python's ``zip`` pairs them; a strict check would make a gold call fail.
+    No dimension check, as upstream: exec_parallel_31's gold multiplies a 2x4 by a 2x4 matrix, which runs
+    (only the first two entries of each row of ``matA`` are used).
     """
-    a = [_nums(r, "matA row", 200) for r in _rows(matA, "matA")]
-    b = [_nums(r, "matB row", 200) for r in _rows(matB, "matB")]
-    cols = list(zip(*b))  # noqa: B905 - truncation is the documented behaviour
-    return [[sum(x * y for x, y in zip(row, col)) for col in cols] for row in a]  # noqa: B905
-
-
-def _rows(mat: Any, name: str) -> list[Any]:
-    if not isinstance(mat, list | tuple) or len(mat) > 200:
-        raise TypeError(f"{name} must be a list of at most 200 rows")
-    return list(mat)
+    a, b = _seq(matA, "matA", 200), _seq(matB, "matB", 200)
+    cols = len(_seq(b[0], "matB row", 200))
+    out: list[list[Number]] = [[0 for _ in range(cols)] for _ in range(len(a))]
+    for i in range(len(a)):
+        for j in range(cols):
+            for k in range(len(b)):
+                out[i][j] += _at(a[i], k, "matA row") * _at(b[k], j, "matB row")
+    return out
 
 
 def quadratic_roots(a: int, b: int, c: int) -> list[Any]:
     """Roots of ``a x^2 + b x + c``: two floats, or two ``{"real", "imaginary"}`` dicts."""
     a, b, c = _num(a, "a"), _num(b, "b"), _num(c, "c")
-    d = b * b - 4 * a * c
+    d = b**2 - 4 * a * c
     if d >= 0:
-        root = math.sqrt(d)
-        return [(-b + root) / (2 * a), (-b - root) / (2 * a)]
-    im = math.sqrt(-d) / (2 * a)
+        return [(-b + d**0.5) / (2 * a), (-b - d**0.5) / (2 * a)]
     re = -b / (2 * a)
+    im = (abs(d) ** 0.5) / (2 * a)
     return [{"real": re, "imaginary": im}, {"real": re, "imaginary": -im}]
 
 
 def sort_array(array: list[float], reverse: bool = False) -> list[Any]:
-    """The array sorted ascending (descending with ``reverse=True``)."""
-    if not isinstance(array, list | tuple) or len(array) > MAX_LEN:
-        raise TypeError(f"array must be a list of at most {MAX_LEN} elements")
-    return sorted(array, reverse=bool(reverse))
+    """``sorted(array, reverse=reverse)`` (``reverse`` as given: Python accepts only integers)."""
+    return sorted(_seq(array, "array"), reverse=reverse)
 
 
 # ----------------------------------------------------------------------------- estimate_derivative
 
-_H = 1e-10
-_MATH: Mapping[str, Callable[[float], float]] = {
-    "sin": math.sin,
-    "cos": math.cos,
-    "tan": math.tan,
-    "exp": math.exp,
-    "log": math.log,
-    "sqrt": math.sqrt,
+_H = 0.0000000001
+#: ``math.<name>`` calls a lambda may use.
+_MATH: Mapping[str, Callable[..., float]] = {
+    name: getattr(math, name)
+    for name in (
+        "sin",
+        "cos",
+        "tan",
+        "asin",
+        "acos",
+        "atan",
+        "sinh",
+        "cosh",
+        "tanh",
+        "exp",
+        "log",
+        "log10",
+        "log2",
+        "sqrt",
+    )
 }
+_CONSTANTS: Mapping[str, float] = {"pi": math.pi, "e": math.e}
 _OPS: Mapping[type[ast.operator], Callable[[Any, Any], Any]] = {
     ast.Add: lambda p, q: p + q,
     ast.Sub: lambda p, q: p - q,
     ast.Mult: lambda p, q: p * q,
     ast.Div: lambda p, q: p / q,
+    ast.FloorDiv: lambda p, q: p // q,
     ast.Mod: lambda p, q: p % q,
 }
 
@@ -488,39 +502,38 @@ def _lambda_tree(source: str) -> tuple[str, ast.expr]:
     return node.args.args[0].arg, node.body
 
 
-def _eval_at(node: ast.AST, var: str, x: float, depth: int = 0) -> Number:
-    """Evaluate the arithmetic tree at ``x`` (bounded depth; powers limited to exponents within 64)."""
+def _eval_at(node: ast.AST, var: str, x: Number, depth: int = 0) -> Any:
+    """Evaluate the arithmetic tree at ``x`` with Python's operators (bounded depth and powers)."""
     if depth > 60:
         raise ValueError("function expression is nested too deeply")
     d = depth + 1
-    if (
-        isinstance(node, ast.Constant)
-        and isinstance(node.value, int | float)
-        and not isinstance(node.value, bool)
-    ):
+    if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
         return node.value
     if isinstance(node, ast.Name) and node.id == var:
         return x
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "math":
+        if node.attr in _CONSTANTS:
+            return _CONSTANTS[node.attr]
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd | ast.Not):
         v = _eval_at(node.operand, var, x, d)
-        return -v if isinstance(node.op, ast.USub) else v
+        if isinstance(node.op, ast.Not):
+            return not v
+        return -v if isinstance(node.op, ast.USub) else +v
     if isinstance(node, ast.BinOp):
         left, right = _eval_at(node.left, var, x, d), _eval_at(node.right, var, x, d)
         if isinstance(node.op, ast.Pow):
             if abs(right) > 64:
                 raise ValueError("exponent larger than 64")
-            return float(left) ** right
+            return left**right
         op = _OPS.get(type(node.op))
         if op is not None:
             return op(left, right)
-    if isinstance(node, ast.Call) and not node.keywords and len(node.args) == 1:
+    if isinstance(node, ast.Call) and not node.keywords and node.args:
         fn = node.func
-        name = fn.attr if isinstance(fn, ast.Attribute) and isinstance(fn.value, ast.Name) else None
-        if isinstance(fn, ast.Name):
-            name = fn.id
-        if name in _MATH:
-            return _MATH[name](float(_eval_at(node.args[0], var, x, d)))
-    raise ValueError(f"unsupported expression in function: {type(node).__name__}")
+        if isinstance(fn, ast.Attribute) and isinstance(fn.value, ast.Name) and fn.value.id == "math":
+            if fn.attr in _MATH:
+                return _MATH[fn.attr](*(_eval_at(a, var, x, d) for a in node.args))
+    raise ValueError(f"unsupported expression in function: {ast.dump(node)[:60]}")
 
 
 def estimate_derivative(function: str, x: float) -> float:
