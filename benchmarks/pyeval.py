@@ -34,7 +34,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from tlbench.parsers._literal import _BINOPS as ARITHMETIC
+from tlbench.parsers._literal import BINOPS as ARITHMETIC
 
 __all__ = ["Builtin", "PyEval", "UNDECIDED_KEY", "UPSTREAM_NAMES", "python_eval", "jsonable"]
 

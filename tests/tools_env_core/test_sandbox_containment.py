@@ -68,7 +68,8 @@ def test_silent_exit_is_instability(pool: SandboxPool) -> None:
 
 
 def test_unbounded_allocation_hits_the_address_space_limit(pool: SandboxPool) -> None:
-    out = run(pool, "hog_memory", chunk_mb=32)
+    # A loaded machine can take seconds to touch 512 MiB: the limit must be what stops it, not the clock.
+    out = pool.run("bad_tools:hog_memory", {"chunk_mb": 32}, timeout_s=60.0)
     assert_unstable(out, "memory limit exceeded")
     assert out.replaced
     assert_serves(pool)
