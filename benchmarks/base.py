@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from tlbench.registry import Registry
-from tlbench.types import ToolCall, ToolDoc
+from tlbench.types import ErrorKind, ToolCall, ToolDoc
 
 __all__ = ["Item", "ItemScore", "LoadReport", "Benchmark", "BENCHMARKS", "MODES", "missing_score"]
 
@@ -41,7 +41,11 @@ class Item:
 
 @dataclass(frozen=True, slots=True)
 class ItemScore:
-    """The verdict on one item. ``correct`` is the item's headline verdict (CF, or exec for BFCL)."""
+    """The verdict on one item. ``correct`` is the item's headline verdict (CF, or exec for BFCL).
+
+    ``categories`` are the shared classifier's kinds (informational; they never change a verdict): ErrorKind
+    members only, so a misspelt category cannot reach ``items.jsonl``; :meth:`to_dict` writes their values.
+    """
 
     id: str
     index: int
@@ -53,8 +57,15 @@ class ItemScore:
     parsed: bool
     exec: bool | None = None
     calls: tuple[ToolCall, ...] = ()
-    categories: tuple[str, ...] = ()
+    categories: tuple[ErrorKind, ...] = ()
     detail: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for kind in self.categories:
+            if not isinstance(kind, ErrorKind):
+                raise TypeError(
+                    f"ItemScore.categories takes ErrorKind members, not {type(kind).__name__} {kind!r}"
+                )
 
     def to_dict(self) -> dict[str, Any]:
         """The per-item record of ``tlbench score --json``."""
@@ -69,7 +80,7 @@ class ItemScore:
             "parsed": self.parsed,
             "exec": self.exec,
             "calls": [c.to_dict() for c in self.calls],
-            "categories": list(self.categories),
+            "categories": [kind.value for kind in self.categories],
             "detail": dict(self.detail),
         }
 

@@ -606,12 +606,12 @@ class Bfcl:
         )
 
 
-def _categories(parse: ParseResult, item: Item) -> tuple[str, ...]:
+def _categories(parse: ParseResult, item: Item) -> tuple[ErrorKind, ...]:
     """The shared classifier's categories (informational; never affects the verdicts)."""
     from tlbench.classify import classify
 
     verdict = classify(parse, item.tools, [list(alt) for alt in item.gold])
-    return tuple(k.value for k in verdict.kinds)
+    return verdict.kinds
 
 
 def repair_counts(data_dir: Path, release: str = "d6b5fb8") -> dict[str, int]:

@@ -78,7 +78,7 @@ from typing import Any
 from benchmarks.base import MODES, Item, ItemScore, LoadReport
 from tlbench import jsonio
 from tlbench.errors import DataError, UsageError
-from tlbench.types import ParseFailure, ParseResult, ToolCall
+from tlbench.types import ErrorKind, ParseFailure, ParseResult, ToolCall
 
 __all__ = [
     "TURNS",
@@ -461,12 +461,12 @@ def _read_output(
     return ReactAction(name=name, arguments=args), extra
 
 
-def _categories(parse: ParseResult, item: Item) -> tuple[str, ...]:
+def _categories(parse: ParseResult, item: Item) -> tuple[ErrorKind, ...]:
     """The shared classifier's categories for this output (informational; never affects TS/PI/CF)."""
     from tlbench.classify import classify
 
     verdict = classify(parse, item.tools, [list(alt) for alt in item.gold], wildcard=NONE_VALUE)
-    return tuple(k.value for k in verdict.kinds)
+    return verdict.kinds
 
 
 def _make(turn: str, level: str) -> RoTBench:

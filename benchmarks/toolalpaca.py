@@ -69,7 +69,7 @@ from benchmarks.base import MODES, Item, ItemScore, LoadReport
 from benchmarks.bfcl import perfect_matching
 from tlbench import jsonio
 from tlbench.errors import DataError, UsageError
-from tlbench.types import ParseFailure, ParseResult, ToolCall, ToolDoc
+from tlbench.types import ErrorKind, ParseFailure, ParseResult, ToolCall, ToolDoc
 
 __all__ = [
     "Repairs",
@@ -470,7 +470,7 @@ class ToolAlpaca:
         )
 
 
-def _categories(parse: ParseResult, item: Item, every: bool) -> tuple[str, ...]:
+def _categories(parse: ParseResult, item: Item, every: bool) -> tuple[ErrorKind, ...]:
     """The shared classifier's categories, with auth parameters left out of docs and prediction."""
     from tlbench.classify import classify
 
@@ -484,7 +484,7 @@ def _categories(parse: ParseResult, item: Item, every: bool) -> tuple[str, ...]:
         parse = ParseResult(calls=tuple(calls if every else calls[:1]), final_answer=parse.final_answer)
     gold = item.gold[0]
     alts = [list(gold)] if every else [[g] for g in gold]
-    return tuple(k.value for k in classify(parse, docs, alts).kinds)
+    return classify(parse, docs, alts).kinds
 
 
 def _without(doc: ToolDoc, drop: set[str]) -> ToolDoc:

@@ -238,7 +238,7 @@ class EpisodeStats:
     generations: int = 0
     valid: bool = False
     forced: bool = False
-    categories: tuple[str, ...] = ()
+    categories: tuple[ErrorKind, ...] = ()
     calls: tuple[ToolCall, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
@@ -266,7 +266,7 @@ class EpisodeStats:
 class _Counter:
     docs: Sequence[ToolDoc]
     counts: dict[str, int] = field(default_factory=dict)
-    categories: list[str] = field(default_factory=list)
+    categories: list[ErrorKind] = field(default_factory=list)
     calls: list[ToolCall] = field(default_factory=list)
 
     def add(self, key: str, n: int = 1) -> None:
@@ -276,7 +276,7 @@ class _Counter:
         self.add("attempts")
         self.add("format_errors")
         self.add("ce")
-        self.categories.append(ErrorKind.UNPARSABLE.value)
+        self.categories.append(ErrorKind.UNPARSABLE)
 
     def call(self, call: ToolCall, feedback: ErrorKind | None) -> None:
         from tlbench.classify import check_against_docs
@@ -288,16 +288,16 @@ class _Counter:
         if de is not None:
             self.add("de")
             self.add(de.value)
-            self.categories.append(de.value)
+            self.categories.append(de)
         elif feedback is ErrorKind.TOOL_INSTABILITY:
             self.add("instability")
-            self.categories.append(feedback.value)
+            self.categories.append(feedback)
         elif feedback is not None and feedback in _CE_EXEC:
             self.add("ce")
             self.add("failed_calls")
-            self.categories.append(feedback.value)
+            self.categories.append(feedback)
         else:
-            self.categories.append(ErrorKind.CORRECT.value)
+            self.categories.append(ErrorKind.CORRECT)
 
     def result(self, generations: int, valid: bool, forced: bool) -> EpisodeStats:
         c = self.counts

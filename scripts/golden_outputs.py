@@ -31,6 +31,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # gold/ is scored in-process: this checkout's code, not an installed copy
+    sys.path.insert(0, str(ROOT))
 #: Keys whose values differ between two runs of the same code (time, speed, environment).
 VOLATILE = re.compile(
     r"^(created|finished|started|updated|timestamp|time|date|.*_time.*|wall.*|.*_s|.*per_s.*|.*per_second.*"
@@ -138,7 +140,7 @@ def _norm(value: Any, roots: tuple[str, ...]) -> Any:
 def compare(a: Path, b: Path) -> list[str]:
     """The relative paths (and first differing key) where ``a`` and ``b`` differ."""
     a, b = a.resolve(), b.resolve()
-    roots = (str(a), str(b))
+    roots = tuple(sorted((str(a), str(b)), key=len, reverse=True))  # ".../x2" is replaced before ".../x"
     files = lambda d: {  # noqa: E731
         p.relative_to(d)
         for p in d.rglob("*")

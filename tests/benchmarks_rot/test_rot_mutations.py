@@ -7,6 +7,7 @@ import json
 import pytest
 
 from benchmarks import BENCHMARKS
+from tlbench.types import ErrorKind
 
 
 def _react(name: str, args: object) -> str:
@@ -60,7 +61,7 @@ def test_rot_mutation_python_dict_and_prose_unparsable(load_items) -> None:
     assert _score(load_items, FC, 0, good + "\nObservation: done") == (False, False, False)
     item = load_items(FC)[0]
     s = BENCHMARKS.get(FC).score_item(item, text)
-    assert not s.parsed and s.categories == ("unparsable",)
+    assert not s.parsed and s.categories == (ErrorKind.UNPARSABLE,)
 
 
 def test_rot_mutation_trailing_space_in_name(load_items) -> None:
@@ -151,9 +152,12 @@ def test_rot_item_shape(load_items) -> None:
 def test_rot_categories_from_shared_classifier(load_items) -> None:
     bench = BENCHMARKS.get(FC)
     item = load_items(FC)[0]
-    assert bench.score_item(item, _react("made_up_tool", {"a": "b"})).categories[0] == "tool_hallucination"
+    assert (
+        bench.score_item(item, _react("made_up_tool", {"a": "b"})).categories[0]
+        is ErrorKind.TOOL_HALLUCINATION
+    )
     wrong_value = bench.score_item(item, _react("get_translation_nllb", {**NLLB, "tgt_lang": "ja"}))
-    assert "content_error" in wrong_value.categories
+    assert ErrorKind.CONTENT_ERROR in wrong_value.categories
 
 
 def test_rot_bad_outputs_never_crash(load_items) -> None:

@@ -10,9 +10,10 @@ import pytest
 from runbuilder import write_items_run, write_summary_run
 
 from tlbench.cli import main
-from tlbench.report.analysis import analyze_run, breakdown, robustness
+from tlbench.report.analysis import CATEGORY_ROWS, analyze_run, breakdown, robustness
 from tlbench.report.plots import all_plots, have_matplotlib
 from tlbench.report.runs import load_run, load_runs
+from tlbench.types import ErrorKind, WrongToolKind
 
 GOLD = [{"name": "get_weather", "arguments": {"city": "Paris", "unit": "C"}}]
 
@@ -160,3 +161,15 @@ def test_gold_alternatives_list_of_lists() -> None:
     b = breakdown("run", "rotbench-first-clean", recs)
     assert b.counts["content_error:synonym"] == 1
     assert b.counts["wrong_tool:shared_prefix"] == 1
+
+
+def test_category_rows_follow_the_error_taxonomy() -> None:
+    """Every stored kind but ``correct`` has a row; a row is a kind, ``missing`` or ``<kind>:<sub-type>``."""
+    keys = [k for k, _ in CATEGORY_ROWS]
+    kinds = {k.value for k in ErrorKind}
+    assert kinds - {ErrorKind.CORRECT.value} <= set(keys)
+    for key in keys:
+        parent, _, sub = key.partition(":")
+        assert parent in kinds | {"missing"} and parent != ErrorKind.CORRECT.value, key
+        if parent == ErrorKind.WRONG_TOOL.value and sub:
+            assert sub in {w.value for w in WrongToolKind} | {"no_call", "unknown"}, key

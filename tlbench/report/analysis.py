@@ -29,6 +29,7 @@ from typing import Any
 
 from tlbench.report.compare import EPISODE_BENCHMARKS
 from tlbench.report.runs import Run
+from tlbench.types import ErrorKind
 
 __all__ = [
     "CATEGORY_ROWS",
@@ -41,7 +42,9 @@ __all__ = [
     "item_categories",
 ]
 
-#: Rows of the breakdown table: key and label (sub-types, marked '- ', follow their parent).
+#: Rows of the breakdown table: key and label (sub-types, marked '- ', follow their parent). The keys are the
+#: ``ErrorKind`` values stored in ``items.jsonl`` (every kind but ``correct`` has a row), ``missing``, and
+#: ``<kind>:<sub-type>`` (``tests/report/test_rep_analysis.py`` holds the table to the taxonomy).
 CATEGORY_ROWS: tuple[tuple[str, str], ...] = (
     ("missing", "no prediction (missing)"),
     ("unparsable", "format error (unparsable)"),
@@ -125,7 +128,7 @@ def _record_gold(record: Mapping[str, Any], benchmark: str) -> list[list[Any]] |
 def _subtypes(record: Mapping[str, Any], cats: set[str], benchmark: str, item: Any | None) -> dict[str, int]:
     """Wrong-tool and content sub-types of one item, via the shared classifier."""
     from tlbench.classify import classify
-    from tlbench.types import ErrorKind, ToolDoc
+    from tlbench.types import ToolDoc
 
     want_tool = ErrorKind.WRONG_TOOL.value in cats
     want_content = ErrorKind.CONTENT_ERROR.value in cats
@@ -195,7 +198,7 @@ def item_categories(rec: Mapping[str, Any]) -> list[str]:
         if detail.get("missing"):
             return ["missing"]
         if not rec.get("parsed", True):
-            return ["unparsable"]
+            return [ErrorKind.UNPARSABLE.value]
     return cats
 
 
@@ -212,13 +215,13 @@ def breakdown(
         for rec in records:
             for cat in rec.get("categories") or ():
                 n += 1
-                if cat != "correct":
+                if cat != ErrorKind.CORRECT.value:
                     errors += 1
                     counts[cat] = counts.get(cat, 0) + 1
         return Breakdown(run_name, benchmark, "call attempts", n, errors, counts)
     errors = 0
     for rec in records:
-        cats = {c for c in item_categories(rec) if c != "correct"}
+        cats = {c for c in item_categories(rec) if c != ErrorKind.CORRECT.value}
         if not cats:
             continue
         errors += 1
