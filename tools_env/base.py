@@ -11,6 +11,10 @@ shared classifier (``tlbench.classify``), so every error category has one source
     │                          -> ErrorKind.TOOL_CALL_FAILURE
     └── ToolUnstable           timeout, connection error, HTTP 5xx, truncated / garbled payload, not recorded
                                -> ErrorKind.TOOL_INSTABILITY
+
+The three ways a call can end are named by :data:`Status` (``ok`` / ``failed`` / ``unstable``); components that
+carry an outcome as data instead of an exception (the sandbox's answers, the replay store's rows) use these
+names and :func:`error_for` to turn one back into the exception.
 """
 
 from __future__ import annotations
@@ -18,11 +22,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from tlbench.types import Feedback, ToolCall, ToolDoc
 
-__all__ = ["CallContext", "Executor", "ToolExecError", "ToolCallFailed", "ToolUnstable"]
+__all__ = [
+    "CallContext",
+    "Executor",
+    "ToolExecError",
+    "ToolCallFailed",
+    "ToolUnstable",
+    "Status",
+    "STATUSES",
+    "error_for",
+]
 
 
 class ToolExecError(Exception):
@@ -35,6 +48,20 @@ class ToolCallFailed(ToolExecError):
 
 class ToolUnstable(ToolExecError):
     """The tool could not be reached or answered garbage: the paper's 'tool instability'."""
+
+
+#: How one call ended: ``ok`` (a result), ``failed`` (:class:`ToolCallFailed`), ``unstable`` (:class:`ToolUnstable`).
+Status = Literal["ok", "failed", "unstable"]
+STATUSES: tuple[Status, ...] = ("ok", "failed", "unstable")
+
+
+def error_for(status: Status, text: str) -> ToolExecError:
+    """The exception a non-``ok`` status stands for, with ``text`` as its observation text."""
+    if status == "failed":
+        return ToolCallFailed(text)
+    if status == "unstable":
+        return ToolUnstable(text)
+    raise ValueError(f"status {status!r} is not an error")
 
 
 @dataclass(frozen=True, slots=True)
