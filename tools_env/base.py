@@ -12,9 +12,9 @@ shared classifier (``tlbench.classify``), so every error category has one source
     └── ToolUnstable           timeout, connection error, HTTP 5xx, truncated / garbled payload, not recorded
                                -> ErrorKind.TOOL_INSTABILITY
 
-The three ways a call can end are named by :data:`Status` (``ok`` / ``failed`` / ``unstable``); components that
-carry an outcome as data instead of an exception (the sandbox's answers, the replay store's rows) use these
-names and :func:`error_for` to turn one back into the exception.
+The three ways a call can end are named by :data:`Status` (``ok`` / ``failed`` / ``unstable``); components
+that carry an outcome as data instead of an exception (the sandbox's answers, the replay store's rows) use
+these names and :func:`error_for` to turn one back into the exception.
 """
 
 from __future__ import annotations
@@ -50,7 +50,8 @@ class ToolUnstable(ToolExecError):
     """The tool could not be reached or answered garbage: the paper's 'tool instability'."""
 
 
-#: How one call ended: ``ok`` (a result), ``failed`` (:class:`ToolCallFailed`), ``unstable`` (:class:`ToolUnstable`).
+#: How one call ended: ``ok`` (a result), ``failed`` (:class:`ToolCallFailed`) or ``unstable``
+#: (:class:`ToolUnstable`).
 Status = Literal["ok", "failed", "unstable"]
 STATUSES: tuple[Status, ...] = ("ok", "failed", "unstable")
 

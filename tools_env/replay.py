@@ -52,7 +52,8 @@ CREATE INDEX IF NOT EXISTS responses_by_call ON responses (tool, arguments);
 
 @dataclass(frozen=True, slots=True)
 class Recorded:
-    """One stored outcome: ``kind`` is ``ok`` (``value`` is the response) or an error status (``value`` is text)."""
+    """One stored outcome: ``kind`` is ``ok`` (``value`` is the response) or an error status (``value``: its
+    text)."""
 
     kind: Status
     value: Any

@@ -1,4 +1,4 @@
-"""The worker's guards: what stops a tool from escaping, hogging or flooding (runs in the worker process only).
+"""The worker's guards: what stops a tool from escaping, hogging or flooding (run in the worker only).
 
 Covered here (the tests are in ``tests/tools_env_core/test_sandbox_containment.py``):
 
@@ -190,7 +190,7 @@ class AuditGuard:
 
 
 def libc() -> Any:
-    """The C library, for the system calls Python does not wrap (start-up only: ``ctypes`` is denied after)."""
+    """The C library, for system calls Python does not wrap (start-up only: ``ctypes`` is denied after)."""
     import ctypes
 
     return ctypes.CDLL(None, use_errno=True)
@@ -261,7 +261,7 @@ def seccomp_no_spawn() -> bool:
 
 
 def set_limits(limits: Mapping[str, Any]) -> None:
-    """Lower the worker's resource limits (``limits``: :class:`~tools_env.sandbox.SandboxLimits` as a dict)."""
+    """Lower the worker's resource limits (``limits``: a :class:`~tools_env.sandbox.SandboxLimits` dict)."""
     import resource
 
     def lower(which: int, value: int) -> None:

@@ -1,4 +1,4 @@
-"""The sandbox's wire protocol and shared vocabulary: what the pool and a worker say to each other, in one place.
+"""The sandbox's wire protocol and shared vocabulary: what the pool and a worker say to each other.
 
 A worker is the process ``python -I -m tools_env.sandbox.worker`` (:data:`WORKER_MODULE`). It speaks **JSON
 lines** (never pickle) over two private pipes:

@@ -1,4 +1,6 @@
-"""The sandbox worker: the child program that runs one call after another (``python -I -m tools_env.sandbox.worker``).
+"""The sandbox worker, the child program that runs one call after another.
+
+It runs as ``python -I -m tools_env.sandbox.worker`` (:data:`~tools_env.sandbox.protocol.WORKER_MODULE`).
 
 Start-up (:func:`main`): the protocol pipes are moved off descriptors 0-2 (which then point at ``/dev/null``),
 the config line is read, the worker asks to die with its parent (``PR_SET_PDEATHSIG``), joins a private
@@ -155,7 +157,7 @@ class WorkerLoop:
 
 
 def exc_text(exc: BaseException, name: str) -> str:
-    """``str(e)`` as ToolEyes shows it, or ``"<name>: <message>"`` when that alone would not read as an error."""
+    """``str(e)`` as ToolEyes shows it, or ``"<name>: <message>"`` when that alone would not read as one."""
     text = str(exc)
     if name in ("ToolCallFailed", "ToolUnstable") and text:
         return text
