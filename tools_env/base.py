@@ -28,6 +28,7 @@ from tlbench.types import Feedback, ToolCall, ToolDoc
 
 __all__ = [
     "CallContext",
+    "CONTEXT_PARAMS",
     "Executor",
     "ToolExecError",
     "ToolCallFailed",
@@ -63,6 +64,11 @@ def error_for(status: Status, text: str) -> ToolExecError:
     if status == "unstable":
         return ToolUnstable(text)
     raise ValueError(f"status {status!r} is not an error")
+
+
+#: Keyword-only parameters of a tool function that are filled from the :class:`CallContext` (the episode's
+#: directory, the run seed, the item's pinned date), never from the model.
+CONTEXT_PARAMS = frozenset({"workdir", "seed", "today"})
 
 
 @dataclass(frozen=True, slots=True)

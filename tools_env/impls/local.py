@@ -24,7 +24,7 @@ from typing import Any
 from tlbench import jsonio
 from tlbench.classify import classify_feedback
 from tlbench.types import ErrorKind, ToolCall, ToolDoc, canonical_json
-from tools_env.base import CallContext, ToolCallFailed, ToolExecError
+from tools_env.base import CONTEXT_PARAMS, CallContext, ToolCallFailed, ToolExecError
 from tools_env.impls import general, tooleyes_local
 from tools_env.simulate import stable_seed
 
@@ -57,9 +57,6 @@ LOCAL_TOOLS: dict[str, Callable[..., Any]] = {
     "regex_search": general.regex_search,
     "regex_replace": general.regex_replace,
 }
-
-#: Keyword-only parameters filled from the call context, never from the model.
-CONTEXT_PARAMS = frozenset({"workdir", "seed", "today"})
 
 MAX_RESULT_CHARS = 4 << 20  # a local tool's serialised result is refused beyond 4 MiB
 
