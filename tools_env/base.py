@@ -36,6 +36,7 @@ __all__ = [
     "Status",
     "STATUSES",
     "error_for",
+    "failure_text",
 ]
 
 
@@ -95,3 +96,19 @@ class Executor(Protocol):
     def execute(self, call: ToolCall, doc: ToolDoc, ctx: CallContext) -> Any:
         """Run ``call`` (already validated against ``doc``)."""
         ...
+
+
+def failure_text(exc: BaseException, name: str | None = None) -> str:
+    """The observation text of an exception raised inside a tool: ``str(e)`` as ToolEyes shows it when the
+    shared classifier reads it as an error (or when it is one of the executor exceptions above), else
+    ``"<name>: <message>"`` so that it still reads as a tool-call failure. ``name`` defaults to the type's."""
+    text = str(exc)
+    name = name or type(exc).__name__
+    if name in ("ToolCallFailed", "ToolUnstable") and text:
+        return text
+    from tlbench.classify import classify_feedback
+    from tlbench.types import ErrorKind
+
+    if text and classify_feedback(text) is not ErrorKind.CORRECT:
+        return text
+    return f"{name}: {text}" if text else name

@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from tlbench import jsonio
+from tools_env.base import failure_text
 from tools_env.sandbox import protocol
 from tools_env.sandbox.guards import (
     AuditGuard,
@@ -124,11 +125,11 @@ class WorkerLoop:
             return protocol.failure(rid, "unstable", ErrorClass.MEMORY, why, retire=True)
         except SandboxDenied as exc:
             name = "PermissionError"  # what the tool sees; the class says the guards denied it
-            return protocol.failure(rid, "failed", ErrorClass.REFUSED, exc_text(exc, name), name)
+            return protocol.failure(rid, "failed", ErrorClass.REFUSED, failure_text(exc, name), name)
         except Exception as exc:  # noqa: BLE001 - any tool exception is a classified failure
             name = type(exc).__name__
             status = "unstable" if name == "ToolUnstable" else "failed"
-            return protocol.failure(rid, status, ErrorClass.RAISED, exc_text(exc, name), name)
+            return protocol.failure(rid, status, ErrorClass.RAISED, failure_text(exc, name), name)
         if len(text) > int(self.limits["max_result_chars"]):
             why = f"tool unavailable: output limit exceeded (result of {len(text)} characters)"
             return protocol.failure(rid, "unstable", ErrorClass.OUTPUT, why)
@@ -156,19 +157,6 @@ class WorkerLoop:
                 return
 
 
-def exc_text(exc: BaseException, name: str) -> str:
-    """``str(e)`` as ToolEyes shows it, or ``"<name>: <message>"`` when that alone would not read as one."""
-    text = str(exc)
-    if name in ("ToolCallFailed", "ToolUnstable") and text:
-        return text
-    from tlbench.classify import classify_feedback
-    from tlbench.types import ErrorKind
-
-    if text and classify_feedback(text) is not ErrorKind.CORRECT:
-        return text
-    return f"{name}: {text}" if text else name
-
-
 def main() -> None:
     """Entry point of a worker: private stdio, limits, guards, then the request loop."""
     in_fd, out_fd = os.dup(0), os.dup(1)
@@ -188,7 +176,7 @@ def main() -> None:
     features = {"audit_hook": True, "netns": False, "seccomp": False, "rlimits": True}
     if not limits["network"]:
         features["netns"] = unshare_net()
-    import tlbench.classify  # noqa: F401 - warm import used by exc_text, before the address-space limit
+    import tlbench.classify  # noqa: F401 - warm import used by failure_text, before the address-space limit
 
     loop = WorkerLoop(config, out_fd)
     try:
