@@ -5,9 +5,10 @@ Public surface (imported lazily, so ``import tools_env`` stays cheap for sandbox
     ToolRegistry, ToolEntry, tool, EXECUTORS, doc_from_function      tools_env.registry
     validate_call, FORMAT_ERROR_TEXT                                 tools_env.validate
     SandboxPool, SandboxLimits, SandboxRequest, SandboxOutcome       tools_env.sandbox
+    ErrorClass                                                       tools_env.sandbox
     ToolEnv                                                          tools_env.env
     Episode, Turn, FORCED_TURN_FINISH, FORCED_ERR_FINISH             tools_env.episode
-    CallContext, Executor, ToolCallFailed, ToolUnstable              tools_env.base
+    CallContext, Executor, ToolCallFailed, ToolUnstable, Status      tools_env.base
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ _EXPORTS = {
     "SandboxLimits": "tools_env.sandbox",
     "SandboxRequest": "tools_env.sandbox",
     "SandboxOutcome": "tools_env.sandbox",
+    "ErrorClass": "tools_env.sandbox",
     "ToolEnv": "tools_env.env",
     "Episode": "tools_env.episode",
     "Turn": "tools_env.episode",
@@ -36,6 +38,7 @@ _EXPORTS = {
     "Executor": "tools_env.base",
     "ToolCallFailed": "tools_env.base",
     "ToolUnstable": "tools_env.base",
+    "Status": "tools_env.base",
 }
 
 __all__ = sorted(_EXPORTS)

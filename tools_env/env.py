@@ -288,11 +288,11 @@ class ToolEnv:
         return Feedback(kind, _cut(text, self.max_observation_chars)[0], tool=tool, detail=type(exc).__name__)
 
     def _from_outcome(self, tool: str, outcome: SandboxOutcome) -> Feedback:
-        if outcome.ok:
-            return self._feedback(tool, outcome.result)
-        kind = ErrorKind.TOOL_INSTABILITY if outcome.unstable else ErrorKind.TOOL_CALL_FAILURE
-        text, _ = _cut(outcome.error, self.max_observation_chars)
-        return Feedback(kind, text, tool=tool, detail=outcome.exc_type)
+        if outcome.status == "ok":
+            return self._feedback(tool, outcome.value)
+        kind = ErrorKind.TOOL_INSTABILITY if outcome.status == "unstable" else ErrorKind.TOOL_CALL_FAILURE
+        text, _ = _cut(outcome.text, self.max_observation_chars)
+        return Feedback(kind, text, tool=tool, detail=outcome.detail)
 
 
 def _limits_dict(limits: SandboxLimits) -> dict[str, Any]:

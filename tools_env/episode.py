@@ -187,24 +187,7 @@ class Episode:
             feedback.append(fb)
             messages.append({"role": "user", "content": fb.text})
         else:
-            history = list(self.history())
-            for call in result.calls:
-                calls.append(call)
-                if call.is_finish:
-                    ans = call.arguments.get("answer", result.final_answer or "")
-                    self._finish(ans if isinstance(ans, str) else str(ans))
-                    feedback.append(
-                        Feedback(ErrorKind.CORRECT, "", payload={"answer": self.answer}, tool=call.name)
-                    )
-                    break
-                if call.is_ask_user:
-                    fb = self._ask_user(call, tuple(history))
-                    messages.append({"role": "user", "content": fb.text})
-                else:
-                    fb = self.env.execute(call, history=tuple(history), item=self.item or None)
-                    messages.append({"role": "function", "content": fb.text})
-                feedback.append(fb)
-                history.append((call, fb))
+            self._run_calls(result, calls, feedback, messages)
         category = (
             ErrorKind.UNPARSABLE
             if not (result.ok and (result.calls or answered))
@@ -224,6 +207,35 @@ class Episode:
         if not self.finished and len(self.turns) >= self.max_generations:
             self.force_finish()
         return max(feedback, key=lambda f: _rank(f.category)) if feedback else Feedback(category, "")
+
+    def _run_calls(
+        self,
+        result: ParseResult,
+        calls: list[ToolCall],
+        feedback: list[Feedback],
+        messages: list[dict[str, str]],
+    ) -> None:
+        """Run the turn's calls in order (a ``finish`` call ends the episode and the turn), appending each
+        call, its feedback and the message the model sees next."""
+        assert self.env is not None
+        history = list(self.history())
+        for call in result.calls:
+            calls.append(call)
+            if call.is_finish:
+                ans = call.arguments.get("answer", result.final_answer or "")
+                self._finish(ans if isinstance(ans, str) else str(ans))
+                feedback.append(
+                    Feedback(ErrorKind.CORRECT, "", payload={"answer": self.answer}, tool=call.name)
+                )
+                break
+            if call.is_ask_user:
+                fb = self._ask_user(call, tuple(history))
+                messages.append({"role": "user", "content": fb.text})
+            else:
+                fb = self.env.execute(call, history=tuple(history), item=self.item or None)
+                messages.append({"role": "function", "content": fb.text})
+            feedback.append(fb)
+            history.append((call, fb))
 
     def force_finish(self, error: bool = False) -> None:
         """End the episode with the upstream forced-finish text (``error``: the crash variant)."""

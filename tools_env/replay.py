@@ -29,13 +29,13 @@ from typing import Any
 from tlbench import jsonio
 from tlbench.errors import DataError
 from tlbench.types import ToolCall, ToolDoc, canonical_json
-from tools_env.base import CallContext, Executor, ToolCallFailed, ToolUnstable
+from tools_env.base import STATUSES, CallContext, Executor, Status, ToolCallFailed, ToolUnstable, error_for
 
 __all__ = ["ReplayStore", "Recorded", "RecordingExecutor", "CachedExecutor", "ReplayExecutor", "NOT_RECORDED"]
 
 #: Prefix of the text a replay miss raises (``"not recorded: <tool>"``).
 NOT_RECORDED = "not recorded"
-_KINDS = ("ok", "failed", "unstable")
+_KINDS = STATUSES
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS responses (
     namespace TEXT NOT NULL,
@@ -52,18 +52,17 @@ CREATE INDEX IF NOT EXISTS responses_by_call ON responses (tool, arguments);
 
 @dataclass(frozen=True, slots=True)
 class Recorded:
-    """One stored outcome: ``kind`` is ``ok`` (``value`` is the response) or an error kind (``value`` is text)."""
+    """One stored outcome: ``kind`` is ``ok`` (``value`` is the response) or an error status (``value``: its
+    text)."""
 
-    kind: str
+    kind: Status
     value: Any
 
     def unwrap(self) -> Any:
         """The response, or the recorded error raised again."""
-        if self.kind == "failed":
-            raise ToolCallFailed(str(self.value))
-        if self.kind == "unstable":
-            raise ToolUnstable(str(self.value))
-        return self.value
+        if self.kind == "ok":
+            return self.value
+        raise error_for(self.kind, str(self.value))
 
 
 class ReplayStore:

@@ -120,7 +120,7 @@ def _sandbox_figures(soak: int) -> dict[str, Any]:
             t0 = time.perf_counter()
             out = pool.run(f"bad_tools:{tool}", {}, timeout_s=0.5)
             worst = max(worst, time.perf_counter() - t0)
-            assert not out.ok and "timed out" in out.error, out
+            assert not out.ok and "timed out" in out.text, out
     rate, seed = 0.05, 11
     with SandboxPool(2, SandboxLimits(timeout_s=0.25), sys_path=[here]) as pool:
         t0 = time.perf_counter()

@@ -17,7 +17,7 @@ from leak_probe import HERE, child_pids, open_fds
 from tlbench.types import ErrorKind, ToolCall, ToolDoc
 from tools_env.env import ToolEnv
 from tools_env.registry import ToolRegistry
-from tools_env.sandbox import SandboxLimits, SandboxPool, SandboxRequest
+from tools_env.sandbox import ErrorClass, SandboxLimits, SandboxPool, SandboxRequest
 
 N = int(os.environ.get("TLBENCH_SOAK_N") or 100_000)
 BATCH = 1000
@@ -85,20 +85,20 @@ def test_soak_100k_calls_with_faults_and_misbehaving_tools() -> None:
             for i, o in zip(range(start, start + BATCH), outs, strict=True):
                 mode = bad_tools.fault_mode(i, rate, seed)
                 counts[mode] += 1
-                if not o.ok and o.exc_type == "Timeout" and mode != "hang":
+                if o.error_class is ErrorClass.TIMEOUT and mode != "hang":
                     spurious += 1  # a healthy call that missed its wall-clock deadline on a loaded machine
                 elif mode == "ok":
-                    assert o.ok and o.result == {"i": i, "sq": i * i}, (i, o)
+                    assert o.ok and o.value == {"i": i, "sq": i * i}, (i, o)
                 elif mode == "error":
-                    assert not o.ok and not o.unstable and "flaky failure" in o.error, (i, o)
+                    assert o.status == "failed" and "flaky failure" in o.text, (i, o)
                 else:
-                    assert not o.ok and o.unstable, (i, o)
+                    assert o.status == "unstable", (i, o)
             del outs, reqs
             if start // BATCH in (min(10, N // BATCH - 2), N // BATCH - 1):
                 gc.collect()
                 rss.append((_rss_kib(), sum(_rss_kib(p) for p in pool.worker_pids)))
             # the pool still answers ordinary calls right after every kind of misbehaviour
-            assert pool.run("bad_tools:add", {"a": start, "b": 1}).result == start + 1
+            assert pool.run("bad_tools:add", {"a": start, "b": 1}).value == start + 1
         pids = pool.worker_pids
     assert sum(counts.values()) == N + N // BATCH
     assert spurious <= N // 2000, spurious

@@ -22,7 +22,7 @@ from tlbench.types import ErrorKind, ToolCall, ToolDoc
 from tools_env import os_sandbox
 from tools_env.base import CallContext, ToolCallFailed, ToolUnstable
 from tools_env.env import ToolEnv
-from tools_env.os_sandbox import CodeExecutor, CodeLimits, run_code, sandbox_status
+from tools_env.os_sandbox import CodeExecutor, CodeLimits, jail, run_code, sandbox_status
 from tools_env.registry import ToolRegistry
 
 HAVE_BWRAP = shutil.which("bwrap") is not None
@@ -230,7 +230,7 @@ def test_an_interpreter_outside_usr_runs_from_its_prefix_bound_read_only(
     if prefix == "/usr" or prefix.startswith("/usr/"):
         pytest.skip("this interpreter lives under /usr")
     exe = os.path.realpath(getattr(sys, "_base_executable", "") or sys.executable)
-    monkeypatch.setattr(os_sandbox, "_python", lambda: (exe, prefix))  # as on a host without /usr/bin/python3
+    monkeypatch.setattr(jail, "_python", lambda: (exe, prefix))  # as on a host without /usr/bin/python3
     r = run_code("python", "import sys\nprint(sys.version_info[:2])", tmp_path, FAST)
     assert r.output == f"{tuple(sys.version_info[:2])}\n", r
     r = run_code("bash", f"touch {prefix}/x 2>&1 || echo read-only", tmp_path, FAST)

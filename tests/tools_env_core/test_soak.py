@@ -41,15 +41,15 @@ def test_soak_10000_calls_5_percent_faults_loses_nothing_and_leaks_nothing() -> 
     assert len(outs) == n
     for i, (o, mode) in enumerate(zip(outs, expected, strict=True)):
         if mode == "ok":
-            assert o.ok and o.result == {"i": i, "sq": i * i}, (i, o)
+            assert o.ok and o.value == {"i": i, "sq": i * i}, (i, o)
         elif mode == "error":
-            assert not o.ok and not o.unstable and o.error == f"ValueError: flaky failure {i}", (i, o)
+            assert o.status == "failed" and o.text == f"ValueError: flaky failure {i}", (i, o)
         elif mode == "unstable":
-            assert not o.ok and o.unstable and "503" in o.error, (i, o)
+            assert o.status == "unstable" and "503" in o.text, (i, o)
         elif mode == "crash":
-            assert not o.ok and o.unstable and "SIGABRT" in o.error, (i, o)
+            assert o.status == "unstable" and "SIGABRT" in o.text, (i, o)
         else:
-            assert not o.ok and o.unstable and "timed out" in o.error, (i, o)
+            assert o.status == "unstable" and "timed out" in o.text, (i, o)
     assert replaced == sum(m in ("crash", "hang") for m in expected)
     # nothing left behind: every worker reaped, every pipe closed, every temp dir gone
     assert child_pids() - kids0 == set()
@@ -78,7 +78,7 @@ def test_context_manager_closes_even_on_error() -> None:
     kids0 = child_pids()
     try:
         with SandboxPool(1, sys_path=[HERE]) as pool:
-            assert pool.run("bad_tools:add", {"a": 1, "b": 1}).result == 2
+            assert pool.run("bad_tools:add", {"a": 1, "b": 1}).value == 2
             raise RuntimeError("boom")
     except RuntimeError:
         pass
@@ -90,5 +90,5 @@ def test_threads_share_a_pool() -> None:
 
     with SandboxPool(2, sys_path=[HERE]) as pool:
         with ThreadPoolExecutor(4) as ex:
-            results = list(ex.map(lambda i: pool.run("bad_tools:add", {"a": i, "b": 1}).result, range(200)))
+            results = list(ex.map(lambda i: pool.run("bad_tools:add", {"a": i, "b": 1}).value, range(200)))
     assert results == [i + 1 for i in range(200)]

@@ -11,7 +11,7 @@ only those it declares. A model that passes one of them as an argument gets the 
 
 Any exception inside a tool becomes ``ToolCallFailed`` whose text is ``str(e)`` (ToolEyes shows exactly that)
 when the shared classifier recognises it, else ``"<ExceptionType>: <message>"`` so that the failure is still
-classified as a tool-call failure.
+classified as a tool-call failure (:func:`tools_env.base.failure_text`, the rule the sandbox worker applies).
 """
 
 from __future__ import annotations
@@ -22,9 +22,8 @@ from functools import lru_cache
 from typing import Any
 
 from tlbench import jsonio
-from tlbench.classify import classify_feedback
-from tlbench.types import ErrorKind, ToolCall, ToolDoc, canonical_json
-from tools_env.base import CallContext, ToolCallFailed, ToolExecError
+from tlbench.types import ToolCall, ToolDoc, canonical_json
+from tools_env.base import CONTEXT_PARAMS, CallContext, ToolCallFailed, ToolExecError, failure_text
 from tools_env.impls import general, tooleyes_local
 from tools_env.simulate import stable_seed
 
@@ -58,9 +57,6 @@ LOCAL_TOOLS: dict[str, Callable[..., Any]] = {
     "regex_replace": general.regex_replace,
 }
 
-#: Keyword-only parameters filled from the call context, never from the model.
-CONTEXT_PARAMS = frozenset({"workdir", "seed", "today"})
-
 MAX_RESULT_CHARS = 4 << 20  # a local tool's serialised result is refused beyond 4 MiB
 
 
@@ -68,14 +64,6 @@ MAX_RESULT_CHARS = 4 << 20  # a local tool's serialised result is refused beyond
 def _context_params(fn: Callable[..., Any]) -> frozenset[str]:
     params = inspect.signature(fn).parameters.values()
     return frozenset(p.name for p in params if p.kind is p.KEYWORD_ONLY and p.name in CONTEXT_PARAMS)
-
-
-def failure_text(exc: BaseException) -> str:
-    """The observation text for an exception raised inside a tool (see the module docstring)."""
-    text = str(exc)
-    if text and classify_feedback(text) is not ErrorKind.CORRECT:
-        return text
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def run_local_tool(

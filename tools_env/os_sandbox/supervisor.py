@@ -1,10 +1,10 @@
 """The first process inside the code sandbox: load the episode directory, run the code, hand the directory back.
 
-:mod:`tools_env.os_sandbox` starts this script inside bubblewrap, already as the unprivileged user that runs
+:mod:`tools_env.os_sandbox.run` starts this script inside bubblewrap, already as the unprivileged user that runs
 the model's code, with the sandbox's own ``python3 -I`` (so it uses the standard library only and must not
 import tlbench)::
 
-    python3 -I os_sandbox_init.py TIMEOUT_S REPORT_FD -- COMMAND...
+    python3 -I supervisor.py TIMEOUT_S REPORT_FD -- COMMAND...
 
 1. stdin is a tar stream of the episode directory, written by the host; it is unpacked into the current
    directory, the size-capped tmpfs that holds the episode directory inside the sandbox;
@@ -96,7 +96,7 @@ def _save(out: object) -> None:
 def main(argv: list[str]) -> int:
     timeout_s, report_fd, sep, *command = argv
     if sep != "--" or not command:
-        print("usage: os_sandbox_init.py TIMEOUT_S REPORT_FD -- COMMAND...", file=sys.stderr)
+        print("usage: supervisor.py TIMEOUT_S REPORT_FD -- COMMAND...", file=sys.stderr)
         return 2
     _undumpable()
     report = {"loaded": False, "returncode": -1, "timed_out": False, "full": False, "error": ""}
