@@ -114,6 +114,14 @@ WORKER_CASES = [  # (function, kwargs, status, class, exception, retire)
 ]
 
 
+def _in_process_loop(tmp_path: Path, limits: dict[str, Any]) -> WorkerLoop:
+    """A worker loop run inside the test process. Its CPU backstop stays off: ``RLIMIT_CPU`` set here would
+    apply to the whole pytest process and kill it (SIGXCPU) minutes later."""
+    loop = WorkerLoop({"limits": limits, "dir": str(tmp_path)}, out_fd=-1)
+    loop.arm_cpu = lambda: None  # type: ignore[method-assign]
+    return loop
+
+
 @pytest.mark.parametrize(("fn", "kwargs", "status", "cls", "exception", "retire"), WORKER_CASES)
 def test_the_worker_maps_each_ending_to_one_answer(
     tmp_path: Path,
@@ -124,8 +132,7 @@ def test_the_worker_maps_each_ending_to_one_answer(
     exception: str,
     retire: bool,
 ) -> None:
-    limits = asdict(SandboxLimits(max_result_chars=50))
-    loop = WorkerLoop({"limits": limits, "dir": str(tmp_path)}, out_fd=-1)
+    loop = _in_process_loop(tmp_path, asdict(SandboxLimits(max_result_chars=50)))
     loop.targets["t:f"] = fn
     cwd = os.getcwd()
     try:
@@ -143,8 +150,7 @@ def test_the_worker_maps_each_ending_to_one_answer(
 
 
 def test_the_worker_answers_a_bad_workdir_as_protocol_instability(tmp_path: Path) -> None:
-    limits = asdict(SandboxLimits())
-    loop = WorkerLoop({"limits": limits, "dir": str(tmp_path)}, out_fd=-1)
+    loop = _in_process_loop(tmp_path, asdict(SandboxLimits()))
     line = protocol.encode_request(0, SandboxRequest("t:f", {}, workdir=str(tmp_path / "missing")))[0]
     cwd = os.getcwd()
     try:
