@@ -198,7 +198,7 @@ def hello_message(features: Mapping[str, bool]) -> Mapping[str, Any]:
 def parse_hello(line: bytes | None) -> dict[str, Any] | None:
     """The features a ready worker reported, or None when ``line`` is not a hello."""
     try:
-        hello = json.loads(line) if line else None
+        hello = jsonio.parse(line) if line else None
     except ValueError:
         return None
     if not isinstance(hello, dict) or not hello.get("ready"):
