@@ -7,12 +7,14 @@
     ├── DataError           a data file is missing, corrupt or malformed (carries file:line when known)
     └── NotImplementedYet   a subcommand or feature that a later milestone fills in
 
+    Terminated              (a KeyboardInterrupt) the process got SIGTERM
+
 The CLI turns every ``TlbenchError`` into one line on stderr and exit code 2; any other exception is a bug.
 """
 
 from __future__ import annotations
 
-__all__ = ["TlbenchError", "UsageError", "DataError", "NotImplementedYet"]
+__all__ = ["TlbenchError", "UsageError", "DataError", "NotImplementedYet", "Terminated"]
 
 
 class TlbenchError(Exception):
@@ -37,3 +39,11 @@ class DataError(TlbenchError):
 
 class NotImplementedYet(TlbenchError):
     """A feature that a later milestone implements."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the process is (the CLI installs the handler).
+
+    A KeyboardInterrupt so that everything that saves state on Ctrl-C (a run's manifest marked
+    ``interrupted``, the generation cache flushed and closed) runs on ``kill`` too.
+    """

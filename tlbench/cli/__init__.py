@@ -1,19 +1,21 @@
 """The ``tlbench`` command line: one module per subcommand, each with ``add_arguments`` and ``run``.
 
 Every deliberate error (``TlbenchError``) and every argparse error becomes one line on stderr and exit
-code 2; a subcommand that is not implemented yet says so and exits 2 as well, never 0.
+code 2; a subcommand that is not implemented yet says so and exits 2 as well, never 0. SIGTERM is handled
+like Ctrl-C (state saved, one line, exit 143 instead of 130).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
 from collections.abc import Sequence
 from types import ModuleType
-from typing import NoReturn
+from typing import Any, NoReturn
 
-from tlbench.errors import TlbenchError
+from tlbench.errors import Terminated, TlbenchError
 
 __all__ = ["main", "COMMANDS"]
 
@@ -65,6 +67,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated(f"signal {signum}")
+
+
+def _on_sigterm(handler: Any) -> Any:
+    """Install ``handler`` for SIGTERM and return the previous one (None off the main thread: unchanged)."""
+    try:
+        return signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread: signals stay as they are
+        return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``tlbench`` console script; returns the exit code."""
     parser = build_parser()
@@ -72,11 +86,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "command", None):
         parser.print_help(sys.stderr)
         return 2
+    previous = _on_sigterm(_terminate)
     try:
         return int(args._run(args) or 0)
     except TlbenchError as exc:
         print(f"tlbench {args.command}: error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print(f"tlbench {args.command}: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        terminated = isinstance(exc, Terminated)
+        print(f"tlbench {args.command}: {'terminated' if terminated else 'interrupted'}", file=sys.stderr)
+        return 143 if terminated else 130
+    finally:
+        if previous is not None:
+            _on_sigterm(previous)
