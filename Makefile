@@ -1,6 +1,8 @@
 # The two set-up commands of the README: `make demo` (install + main job) and `make test` (install + tests).
+# PYTHON picks the interpreter (a venv's: `make demo PYTHON=venv/bin/python`); pip and tlbench run through it.
 PYTHON ?= python3
 PIP ?= $(PYTHON) -m pip
+TLBENCH ?= $(PYTHON) -m tlbench
 DATA ?= $(if $(TLBENCH_DATA),$(TLBENCH_DATA),../shared/data)
 
 .PHONY: install install-dev demo test lint perf
@@ -18,20 +20,21 @@ install-dev:
 
 DEMO_BENCHMARKS ?= toolalpaca-real,rotbench-first-clean,bfcl-v3-exec,tooleyes
 DEMO_LIMIT ?= 2
+DEMO_OUT ?= runs/demo
 
 # Scores the default model (SmolLM2-135M, offline, CPU) on a --limit slice of the four benchmarks and prints
-# the run's table; the run dir lands in runs/demo (re-running is free: the generation cache is reused).
+# the run's table; the run dir lands in $(DEMO_OUT) (re-running is free: the generation cache is reused).
 demo: install
-	tlbench data status --data-dir $(DATA)
-	HF_HUB_OFFLINE=1 tlbench score --model smollm2-135m --benchmarks $(DEMO_BENCHMARKS) \
-		--limit $(DEMO_LIMIT) --data-dir $(DATA) --out runs/demo
+	$(TLBENCH) data status --data-dir $(DATA)
+	HF_HUB_OFFLINE=1 $(TLBENCH) score --model smollm2-135m --benchmarks $(DEMO_BENCHMARKS) \
+		--limit $(DEMO_LIMIT) --data-dir $(DATA) --out $(DEMO_OUT)
 
 test: install-dev
 	TLBENCH_DATA=$(DATA) $(PYTHON) -m pytest -q tests
 
 lint:
-	ruff check .
-	ruff format --check .
+	$(PYTHON) -m ruff check .
+	$(PYTHON) -m ruff format --check .
 
 perf:
 	$(PYTHON) tests/perf/run_all.py

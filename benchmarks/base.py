@@ -12,10 +12,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from tlbench.errors import DataError
 from tlbench.registry import Registry
 from tlbench.types import ErrorKind, ToolCall, ToolDoc
 
-__all__ = ["Item", "ItemScore", "LoadReport", "Benchmark", "BENCHMARKS", "MODES", "missing_score"]
+__all__ = [
+    "Item",
+    "ItemScore",
+    "LoadReport",
+    "Benchmark",
+    "BENCHMARKS",
+    "MODES",
+    "missing_score",
+    "load_complete",
+]
 
 MODES = ("upstream", "fixed")
 
@@ -104,7 +114,9 @@ class Benchmark(Protocol):
     ``aggregate(scores, *, resamples, seed) -> benchmarks.metrics.Aggregate`` (a headline other than
     TS/PI/CF), ``missing_score(item) -> ItemScore`` (the score of an item without prediction; default
     :func:`missing_score`), and ``predictions_are_transcripts: bool`` (``--predictions`` holds episode
-    transcripts rather than ``{"output": ...}`` lines; ``score_transcript(item, record, mode)`` scores one).
+    transcripts rather than ``{"output": ...}`` lines; ``score_transcript(item, record, mode)`` scores one),
+    and ``data_files: tuple[str, ...]`` (the ``benchmarks/manifest.json`` paths ``load`` reads, which
+    :func:`load_complete` checks against their pinned sha256).
     """
 
     name: str
@@ -143,6 +155,28 @@ def missing_score(item: Item) -> ItemScore:
         exec=False if executable else None,
         detail={"missing": True},
     )
+
+
+def load_complete(bench: Benchmark, data_dir: Path) -> list[Item]:
+    """The items to score: the benchmark's pinned files verified, then every item loaded, or ``DataError``.
+
+    Why: a score compares with others only on the whole pinned set. A loader skips a malformed entry with a
+    warning (right for inspecting data), but scoring the rest would report a figure on fewer items with
+    exit 0, and a wholly corrupt file would surface as an error about the predictions. So scoring refuses
+    a file that differs from its pin, and any item the loader had to skip or change, naming the data file.
+    """
+    from benchmarks.data import verify_pinned
+
+    verify_pinned(Path(data_dir), getattr(bench, "data_files", ()))
+    report = LoadReport()
+    items = bench.load(Path(data_dir), report)
+    if report.warnings:
+        more = f" (and {len(report.warnings) - 1} more)" if len(report.warnings) > 1 else ""
+        raise DataError(
+            f"{report.warnings[0]}{more}: corrupt benchmark data, refusing to score a partial set; "
+            "check it with 'tlbench data status'"
+        )
+    return items
 
 
 def item_ids(items: Sequence[Item]) -> list[str]:

@@ -494,6 +494,14 @@ class Bfcl:
     default_format: str = "python"
     metadata: Mapping[str, Any] = field(default_factory=dict)
 
+    @property
+    def data_files(self) -> tuple[str, ...]:
+        """The pinned files ``load`` reads (``benchmarks/manifest.json`` paths): questions (and answers)."""
+        folder, gold_inline = RELEASES.get(self.release, ("", True))
+        names = [f"BFCL_v3_exec_{c}.json" for c in self.categories]
+        answers = [] if gold_inline else [f"{folder}/possible_answer/{n}" for n in names]
+        return (*(f"{folder}/{n}" for n in names), *answers)
+
     def load(self, data_dir: Path, report: LoadReport | None = None) -> list[Item]:
         """Items in file order (categories in the order above); malformed lines reported with file:line."""
         if self.release not in RELEASES:

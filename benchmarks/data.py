@@ -44,6 +44,7 @@ __all__ = [
     "check_file",
     "status",
     "require",
+    "verify_pinned",
     "pull",
     "import_dir",
 ]
@@ -309,6 +310,26 @@ def require(data_dir: Path, path: str, manifest: Manifest | None = None) -> Path
     if target.stat().st_size != entry.size:
         raise DataError(f"wrong size (corrupt or truncated); {hint}", path=str(target))
     return target
+
+
+def verify_pinned(data_dir: Path, paths: Iterable[str], manifest: Manifest | None = None) -> None:
+    """``DataError`` naming the first present file among ``paths`` whose bytes differ from its pin.
+
+    ``paths`` are manifest paths; one ending in ``/`` stands for every manifest file under it. Absent files
+    are left to the loader (it names the fix). Why: scores compare only on the pinned bytes; a file with a
+    corrupt item or an edited gold answer would otherwise be scored on fewer or other items, with exit 0.
+    """
+    wanted = tuple(paths)
+    for entry in (manifest or load_manifest()).files if wanted else ():
+        if not any(entry.path == p or (p.endswith("/") and entry.path.startswith(p)) for p in wanted):
+            continue
+        found = check_file(entry, Path(data_dir))
+        if found.state is FileState.CORRUPT:
+            raise DataError(
+                f"benchmark data file differs from the pinned one in benchmarks/manifest.json ({found.detail}); "
+                f"restore it with 'tlbench data import DIR' or 'tlbench data pull {entry.benchmark}'",
+                path=str(entry.local(Path(data_dir))),
+            )
 
 
 # --------------------------------------------------------------------------------------------------- transfers

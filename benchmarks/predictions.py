@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from benchmarks.base import BENCHMARKS, MODES, Item, ItemScore, LoadReport, missing_score
+from benchmarks.base import BENCHMARKS, MODES, Item, ItemScore, load_complete, missing_score
 from tlbench.errors import DataError, UsageError
 
 __all__ = [
@@ -212,15 +212,15 @@ def score_predictions(
 ) -> dict[str, Any]:
     """Everything ``tlbench score --json`` prints: load the benchmark, match, score, aggregate.
 
-    Raises ``UsageError`` (unknown benchmark or mode, missing file) and ``DataError`` (file:line).
+    Raises ``UsageError`` (unknown benchmark or mode, missing file) and ``DataError`` (file:line; a
+    benchmark data file that differs from its pin or has a malformed item: :func:`load_complete`).
     """
     from benchmarks.metrics import aggregate_for
 
     if mode not in MODES:
         raise UsageError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
     bench = BENCHMARKS.get(benchmark)
-    report = LoadReport()
-    items = bench.load(Path(data_dir), report)
+    items = load_complete(bench, Path(data_dir))
     transcripts = bool(getattr(bench, "predictions_are_transcripts", False))
     records, matching = load_matched(predictions, items, require_output=not transcripts)
     scores = score_item_records(bench, items, matching, mode, fmt)
@@ -234,7 +234,7 @@ def score_predictions(
         "n_items": len(items),
         "n_predictions": len(records),
         "missing_ids": [by_index[i].id for i in matching.missing],
-        "load_warnings": list(report.warnings),
+        "load_warnings": [],  # a load problem is an error now (load_complete); the key stays for readers
         **agg.to_dict(),
         "items": [s.to_dict() for s in scores],
     }

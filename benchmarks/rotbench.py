@@ -303,6 +303,11 @@ class RoTBench:
         """The file under the data dir."""
         return f"rotbench/Data/{TURNS[self.turn]}/{self.level}.json"
 
+    @property
+    def data_files(self) -> tuple[str, ...]:
+        """The pinned files ``load`` reads (``benchmarks/manifest.json`` paths)."""
+        return (self.relpath,)
+
     def load(self, data_dir: Path, report: LoadReport | None = None) -> list[Item]:
         """Items in file order; a malformed entry is reported (``file:item N``) and skipped."""
         path = Path(data_dir) / self.relpath

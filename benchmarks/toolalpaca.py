@@ -334,6 +334,11 @@ class ToolAlpaca:
     default_format: str = "react"
     metadata: Mapping[str, Any] = field(default_factory=dict)
 
+    @property
+    def data_files(self) -> tuple[str, ...]:
+        """The pinned files ``load`` reads (``benchmarks/manifest.json`` paths)."""
+        return (RELPATH,)
+
     def load(self, data_dir: Path, report: LoadReport | None = None) -> list[Item]:
         """114 items in file order; a malformed API entry or gold call is reported and skipped."""
         from tlbench.docs import docs_from_toolalpaca

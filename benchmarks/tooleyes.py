@@ -559,6 +559,11 @@ class ToolEyes:
     default_format: str = "react"
     predictions_are_transcripts: bool = True
 
+    @property
+    def data_files(self) -> tuple[str, ...]:
+        """The pinned files ``load`` and the episodes read (manifest paths; a folder ends in ``/``)."""
+        return (DATA_FILE, "tooleyes/Tool_Library/")
+
     def load(self, data_dir: Path, report: LoadReport | None = None) -> list[Item]:
         """Items in file order with the docs of their tool folder; bad entries are reported and skipped."""
         from tlbench.docs import docs_from_tooleyes_config

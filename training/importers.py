@@ -22,7 +22,8 @@ is UNPARSABLE) and its feedback - the ``tool`` messages after it, or a ToolEyes 
 user - is classified by :func:`tlbench.classify.classify_feedback`. Documentation checks are off by default
 (``check_docs``): imported docs are often loose (ToolEyes documents every parameter as a string) and the
 feedback is what the environment actually said. A malformed record is skipped and counted, with its
-``file:line`` (or list index) in the summary; an unreadable file raises :class:`DataError`.
+``file:line`` (or list index) in the summary; an unreadable file, or one without a single good record,
+raises :class:`DataError` (and leaves no new output file).
 """
 
 from __future__ import annotations
@@ -219,7 +220,10 @@ def convert_record(fmt: str, rec: Any, rid: str, *, where: str = "", check_docs:
 def import_file(
     fmt: str, src: Path, out: Path, *, check_docs: bool = False, max_errors: int = 20
 ) -> dict[str, Any]:
-    """Convert every record of ``src`` (format ``fmt``) and append them to ``out``; returns the counts."""
+    """Convert every record of ``src`` (format ``fmt``) and append them to ``out``; returns the counts.
+
+    ``DataError`` when no record could be converted: a wrong format or file is then an error (exit 2), not
+    a summary of skipped records with exit 0."""
     key = _ALIASES.get(fmt.lower(), fmt.lower())
     if key not in FORMATS:
         raise UsageError(f"unknown import format {fmt!r}; choose one of {', '.join(FORMATS)}")
@@ -229,6 +233,7 @@ def import_file(
     cats: dict[str, int] = {}
     turns = erroneous = 0
     seen: set[str] = set()
+    existed = out.exists()
     with TrajectoryWriter(out) as writer:
         for i, (where, rec) in enumerate(iter_records(src)):
             counts["records"] += 1
@@ -256,6 +261,15 @@ def import_file(
                     cats[t.category] = cats.get(t.category, 0) + 1
             else:
                 counts["already_present"] += 1
+    if counts["imported"] + counts["already_present"] == 0:
+        if not existed and out.is_file() and out.stat().st_size == 0:
+            out.unlink()  # nothing half-done: no empty output file
+        if not counts["records"]:
+            raise DataError(f"--import {fmt}: no records in the file", str(src))
+        raise DataError(
+            f"--import {fmt}: none of the {counts['records']} records could be imported "
+            f"(is it the {key} format?); first: {counts['errors'][0]}"
+        )
     counts.update(
         turns=turns, erroneous_turns=erroneous, categories=dict(sorted(cats.items(), key=lambda kv: -kv[1]))
     )

@@ -16,6 +16,7 @@ an unfinished one continues from its last checkpoint.
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 import sys
 import time
@@ -29,9 +30,31 @@ from tlbench.errors import DataError, UsageError
 from training.card import file_sha256, write_model_card
 from training.recipe import Recipe
 
-__all__ = ["read_records", "train", "LogCallback"]
+__all__ = ["TRAIN_REQUIRES", "check_train_extra", "read_records", "check_token_ids", "train", "LogCallback"]
 
 Printer = Callable[[str], None]
+
+#: Modules of the ``train`` extra (pyproject.toml) that the stages import; checked before anything runs.
+TRAIN_REQUIRES: tuple[str, ...] = ("trl", "datasets", *(("tomli",) if sys.version_info < (3, 11) else ()))
+
+
+def check_train_extra() -> None:
+    """``UsageError`` (one line, the pip command) when a module of the ``train`` extra is not installed.
+
+    Why up front: the stages import trl lazily, so without the extra a run used to load the model, create
+    OUT/stages and only then die of a ModuleNotFoundError."""
+    missing = []
+    for name in TRAIN_REQUIRES:
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except ValueError:  # in sys.modules without a spec: imported, so present
+            found = True
+        if not found:
+            missing.append(name)
+    if missing:
+        raise UsageError(
+            f"training needs the 'train' extra ({', '.join(missing)} not installed): pip install 'tlbench[train]'"
+        )
 
 
 def _stderr(line: str) -> None:
@@ -40,17 +63,22 @@ def _stderr(line: str) -> None:
 
 def read_records(paths: Sequence[Path]) -> list[dict[str, Any]]:
     """Trajectory records (plain dicts) from JSONL files, through :mod:`training.trajectory` (the one reader)."""
+    return [rec for _, rec in _read_located(paths)]
+
+
+def _read_located(paths: Sequence[Path]) -> list[tuple[tuple[str, int], dict[str, Any]]]:
+    """``((file, line), record)`` for every trajectory of ``paths`` (see :func:`read_records`)."""
     import warnings
 
-    from training.trajectory import TruncatedLineWarning, read_trajectories
+    from training.trajectory import TruncatedLineWarning, read_numbered
 
-    records: list[dict[str, Any]] = []
+    records: list[tuple[tuple[str, int], dict[str, Any]]] = []
     for path in paths:
         if not path.is_file():
             raise UsageError(f"--data {path}: no such file")
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", TruncatedLineWarning)
-            records.extend(rec.to_dict() for rec in read_trajectories(path))
+            records.extend(((str(path), n), rec.to_dict()) for n, rec in read_numbered(path))
         for w in caught:  # one 'tlbench train: warning:' line each, not Python's two-line warning format
             if issubclass(w.category, TruncatedLineWarning):
                 _stderr(f"tlbench train: warning: {w.message}")
@@ -59,6 +87,32 @@ def read_records(paths: Sequence[Path]) -> list[dict[str, Any]]:
     if not records:
         raise DataError(f"--data {', '.join(map(str, paths))}: no trajectory records")
     return records
+
+
+def check_token_ids(located: Sequence[tuple[tuple[str, int], Mapping[str, Any]]], vocab_size: int) -> None:
+    """``DataError`` naming file:line for a turn whose ``token_ids`` fall outside ``0..vocab_size-1``.
+
+    Such ids (a record from another model, or edited by hand) would crash the tokenizer's decode or the
+    embedding lookup in the middle of training; they are checked before OUT is created."""
+    for (path, line), record in located:
+        for k, turn in enumerate(record.get("turns") or []):
+            bad = next((t for t in turn.get("token_ids") or () if not 0 <= t < vocab_size), None)
+            if bad is not None:
+                raise DataError(
+                    f"turns[{k}].token_ids holds {bad}, outside the model's vocabulary (0..{vocab_size - 1}): "
+                    "were these trajectories collected with another model?",
+                    path,
+                    line,
+                )
+
+
+def _vocab_size(config: Mapping[str, Any], tok: Any) -> int:
+    """Rows of the model's embedding (config ``vocab_size``, also under ``text_config``), else the tokenizer's."""
+    for cfg in (config, config.get("text_config") or {}):
+        size = cfg.get("vocab_size") if isinstance(cfg, Mapping) else None
+        if isinstance(size, int) and size > 0:
+            return size
+    return len(tok)
 
 
 class LogCallback:
@@ -254,12 +308,16 @@ def train(
     keep_stages: bool = False,
     printer: Printer = _stderr,
 ) -> dict[str, Any]:
-    """Run ``recipe`` on ``model_spec`` with trajectory files ``data``; returns the summary written to OUT."""
+    """Run ``recipe`` on ``model_spec`` with trajectory files ``data``; returns the summary written to OUT.
+
+    The extra, the data (file:line) and the token ids are checked before OUT is created or a model is
+    loaded: a bad input leaves nothing behind."""
+    check_train_extra()
     import torch
     from transformers import AutoTokenizer
 
     from tlbench.models import resolve_model
-    from tlbench.prompts import auto_format
+    from tlbench.prompts import auto_format, get_format
 
     t0 = time.monotonic()
     done_file = out_dir / "train_summary.json"
@@ -269,15 +327,18 @@ def train(
             printer(f"{out_dir} already holds a finished '{recipe.name}' run; nothing to do")
             return prev
         raise UsageError(f"--out {out_dir} holds a finished run of another recipe; choose another folder")
+    located = _read_located(data)
+    records = [rec for _, rec in located]
     resolved = resolve_model(model_spec)
-    records = read_records(data)
     fmt = prompt_format or _data_format(records) or auto_format(resolved.path)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    log_file = out_dir / "logs" / "train_log.jsonl"
+    get_format(fmt)  # UsageError with suggestions for an unknown name, before OUT exists
     tok = AutoTokenizer.from_pretrained(str(resolved.path))
     if tok.pad_token_id is None:
         tok.pad_token = tok.eos_token
     base_cfg = jsonio.parse((resolved.path / "config.json").read_text(encoding="utf-8"))
+    check_token_ids(located, _vocab_size(base_cfg, tok))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    log_file = out_dir / "logs" / "train_log.jsonl"
     save_dtype = getattr(
         torch, str(base_cfg.get("dtype") or base_cfg.get("torch_dtype") or "float32"), torch.float32
     )

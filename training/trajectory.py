@@ -32,6 +32,7 @@ __all__ = [
     "Trajectory",
     "TruncatedLineWarning",
     "read_trajectories",
+    "read_numbered",
     "read_ids",
     "TrajectoryWriter",
     "is_erroneous",
@@ -281,10 +282,16 @@ def read_trajectories(path: str | Path) -> Iterator[Trajectory]:
     A malformed line raises :class:`DataError` with ``file:line``; a partial last line (no newline, not
     JSON) is skipped with a :class:`TruncatedLineWarning`; blank lines are ignored.
     """
+    for _, traj in read_numbered(path):
+        yield traj
+
+
+def read_numbered(path: str | Path) -> Iterator[tuple[int, Trajectory]]:
+    """:func:`read_trajectories` with each record's line number (for errors found later, e.g. token ids)."""
     p = Path(path)
     for n, obj in _records(p):
         try:
-            yield Trajectory.from_dict(obj)
+            yield n, Trajectory.from_dict(obj)
         except DataError as exc:
             raise DataError(str(exc), str(p), n) from None
 

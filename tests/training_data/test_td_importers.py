@@ -156,3 +156,27 @@ def test_unknown_format_and_missing_file_are_usage_errors(tmp_path: Path) -> Non
         import_file("csv", tmp_path / "x", tmp_path / "o.jsonl")
     with pytest.raises(UsageError, match="no such file"):
         import_file("openai", tmp_path / "x", tmp_path / "o.jsonl")
+
+
+def test_import_with_no_good_record_is_exit_2_and_leaves_no_file(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    """Issue 19: every record bad (e.g. the wrong --import format) used to exit 0 with an empty output."""
+    from tlbench.cli import main
+
+    src = tmp_path / "conv.jsonl"
+    src.write_text('{"messages": "not a list"}\n{"nothing": 1}\n', encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    assert main(["collect", "--import", "openai", str(src), "--out", str(out), "--no-decontam"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "none of the 2 records could be imported" in err[0] and f"{src}:1" in err[0], err
+    assert not out.exists() and not Path(f"{out}.decontam.json").exists()
+    empty = tmp_path / "empty.json"
+    empty.write_text("[]", encoding="utf-8")
+    assert main(["collect", "--import", "tl-training", str(empty), "--out", str(out), "--no-decontam"]) == 2
+    assert "no records" in capsys.readouterr().err and not out.exists()
+    # an existing output file is kept as it was (resume of an earlier, good import)
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps(TL_RAW), encoding="utf-8")
+    assert import_file("tl-training", good, out)["imported"] == 2
+    before = out.read_bytes()
+    assert main(["collect", "--import", "openai", str(src), "--out", str(out), "--no-decontam"]) == 2
+    assert out.read_bytes() == before

@@ -4,7 +4,8 @@ Every deliberate error (``TlbenchError``) and every argparse error becomes one l
 code 2; a subcommand that is not implemented yet says so and exits 2 as well, never 0. An infrastructure
 failure that stopped a command (``InfraError``) is one line and exit code 3, the code of a run that ended
 incomplete. Output cut short by its reader (``tlbench ... | head``) ends the command quietly with exit
-code 141 (128 + SIGPIPE, as for other Unix tools), never a ``BrokenPipeError`` traceback.
+code 141 (128 + SIGPIPE, as for other Unix tools), never a ``BrokenPipeError`` traceback. SIGTERM is
+handled like Ctrl-C (state saved, one line, exit 143 instead of 130).
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from types import ModuleType
-from typing import NoReturn
+from typing import Any, NoReturn
 
-from tlbench.errors import EXIT_INCOMPLETE, InfraError, TlbenchError
+from tlbench.errors import EXIT_INCOMPLETE, InfraError, Terminated, TlbenchError
 
 __all__ = ["main", "COMMANDS"]
 
@@ -69,6 +71,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated(f"signal {signum}")
+
+
+def _on_sigterm(handler: Any) -> Any:
+    """Install ``handler`` for SIGTERM and return the previous one (None off the main thread: unchanged)."""
+    try:
+        return signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread: signals stay as they are
+        return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``tlbench`` console script; returns the exit code."""
     parser = build_parser()
@@ -76,6 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "command", None):
         parser.print_help(sys.stderr)
         return 2
+    previous = _on_sigterm(_terminate)
     try:
         code = int(args._run(args) or 0)
         sys.stdout.flush()  # here, not at exit: a closed pipe must surface as BrokenPipeError below
@@ -89,9 +104,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TlbenchError as exc:
         print(f"tlbench {args.command}: error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print(f"tlbench {args.command}: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        terminated = isinstance(exc, Terminated)
+        print(f"tlbench {args.command}: {'terminated' if terminated else 'interrupted'}", file=sys.stderr)
+        return 143 if terminated else 130
+    finally:
+        if previous is not None:
+            _on_sigterm(previous)
 
 
 #: Exit code when the reader of our output went away (128 + SIGPIPE, what a shell shows for ``cat | head``).

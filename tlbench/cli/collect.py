@@ -139,7 +139,10 @@ def _collect(args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
     if args.limit < 1 or args.batch_size < 1 or args.max_new_tokens < 1 or args.max_generations < 1:
         raise UsageError("--limit, --batch-size, --max-new-tokens and --max-generations must be >= 1")
     from tlbench.backends.base import GenConfig
-    from tlbench.prompts import stop_for
+    from tlbench.prompts import get_format, stop_for
+
+    if args.prompt_format != "auto":
+        get_format(args.prompt_format)  # UsageError with suggestions, before any model is loaded
     from training.collector import SCRIPTED_MODELS, collect
     from training.tasks import load_tasks, write_tasks
 

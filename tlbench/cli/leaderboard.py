@@ -2,6 +2,7 @@
 
   tlbench leaderboard RUN_DIR... [--format table|markdown|csv|latex|html|json] [--with-paper]
                       [--name NAME]... [--table 3|4|5]... [--baseline NAME] [--out FILE]
+  tlbench leaderboard --with-paper [--table 3|4|5]... [--format ...]     the paper's tables alone
 
 Table 3: ToolAlpaca, RoTBench (first turn, clean) and BFCL-v3 exec x TS / PI / CF. Table 4: ToolEyes DE,
 CE (lower is better) and VA. Table 5 (ablations): ToolAlpaca, RoTBench and ToolEyes. One row per run
@@ -27,7 +28,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of the contract in the module docstring."""
     from tlbench.report.render import FORMATS
 
-    parser.add_argument("runs", nargs="+", type=Path, metavar="RUN_DIR", help="run directories")
+    parser.add_argument(
+        "runs", nargs="*", type=Path, metavar="RUN_DIR", help="run directories (none: --with-paper alone)"
+    )
     parser.add_argument("--format", dest="fmt", choices=FORMATS, default="table", help="output format")
     parser.add_argument("--with-paper", action="store_true", help="add the paper's published rows")
     parser.add_argument(
@@ -47,6 +50,8 @@ def run(args: argparse.Namespace) -> int:
     from tlbench.report.runs import load_runs
     from tlbench.report.tables import build_tables
 
+    if not args.runs and not args.with_paper:
+        raise UsageError("give RUN_DIR... (or --with-paper alone for the paper's published tables)")
     runs = load_runs(args.runs, args.name)
     for r in runs:
         for warning in r.warnings:
@@ -54,7 +59,9 @@ def run(args: argparse.Namespace) -> int:
     extra = paper_rows() if args.with_paper else None
     if args.with_paper and not any(extra.values()):
         print(f"tlbench leaderboard: note: no published rows stored. {paper_note()}", file=sys.stderr)
-    tables = build_tables(runs, keys=args.table, paper_rows=extra, baseline=args.baseline)
+    tables = build_tables(
+        runs, keys=args.table, paper_rows=extra, baseline=args.baseline, keep_empty=not runs
+    )
     if not tables:
         raise UsageError(
             "none of the runs has a benchmark of Tables 3-5 (toolalpaca-real, "

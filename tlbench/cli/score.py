@@ -263,6 +263,8 @@ def _run_model(args: argparse.Namespace) -> int:
         raise UsageError("--batch-size and --max-new-tokens must be >= 1")
     if args.prefix_cache_mb < 0:
         raise UsageError("--prefix-cache-mb must be >= 0 (0 turns prefix reuse off)")
+    if args.max_batch_tokens < 0:
+        raise UsageError("--max-batch-tokens must be >= 0 (0: no cap)")
     if args.resamples < 1:
         raise UsageError("--resamples must be >= 1")
     if args.replay is not None and not args.replay.is_file():

@@ -10,6 +10,9 @@ OUT becomes a Hugging Face model folder that `tlbench score --model OUT` loads, 
 (README.md: recipe, data hashes, metrics), train_summary.json and logs/train_log.jsonl. Running the same
 command again after a kill resumes from the last checkpoint. Multi-GPU: `accelerate launch --config_file
 training/accelerate/<config>.yaml -m tlbench train ...`.
+
+Needs the ``train`` extra (``pip install 'tlbench[train]'``: trl, datasets); without it, and for a bad
+option or bad data (file:line), it stops with one line before any model is loaded or OUT is created.
 """
 
 from __future__ import annotations
@@ -71,7 +74,15 @@ def run(args: argparse.Namespace) -> int:
     missing = [o for o, v in (("--recipe", args.recipe), ("--data", args.data), ("--out", args.out)) if not v]
     if missing:
         raise UsageError(f"missing {', '.join(missing)} (or use --list-recipes)")
-    from training.pipeline import train
+    from training.pipeline import check_train_extra, train
+
+    check_train_extra()
+    if args.max_steps is not None and args.max_steps < 1:
+        raise UsageError("--max-steps must be >= 1")
+    if args.prompt_format is not None:
+        from tlbench.prompts import get_format
+
+        get_format(args.prompt_format)  # UsageError with suggestions, before any model is loaded
     from training.recipe import load_recipe
 
     recipe = load_recipe(args.recipe)
