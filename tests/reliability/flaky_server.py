@@ -79,6 +79,9 @@ class FlakyServer:
         self.force_mode = ""  # when set, every request meets this mode (e.g. "always500")
         self.reply_only = reply is not None  # real prompts may contain mode words: never misbehave then
         self.counts: Counter[str] = Counter()
+        #: requests per whole conversation (all messages, or the prompt): unique even where many episodes end on
+        #: the same message, such as the environment's format-error feedback
+        self.conversations: Counter[str] = Counter()
         self.auth_headers: list[str] = []
         self.healthy = False  # when True every request is answered ``ok`` (a server that recovered)
         self._lock = threading.Lock()
@@ -150,6 +153,7 @@ class FlakyServer:
             if not dying:
                 self.answered += 1
                 self.counts[prompt] += 1
+                self.conversations[json.dumps(body.get("messages", body.get("prompt")), sort_keys=True)] += 1
                 count = self.counts[prompt]
                 self.auth_headers.append(h.headers.get("Authorization") or "")
         if dying:  # a dead server answers nothing: hang up, and stop listening (from another thread)

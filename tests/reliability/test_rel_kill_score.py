@@ -67,9 +67,9 @@ def test_kill_minus_9_at_random_points_then_resume_gives_the_uninterrupted_resul
         ref = tlbench(_args(srv.url, tmp_path / "ref"), cli_env(tmp_path / "cache-ref"))
         t_ref = time.monotonic() - t_ref
         assert ref.returncode == 0, ref.stderr[-2000:]
-        unique = len(srv.counts)
-        assert sum(srv.counts.values()) == unique  # an uninterrupted run asks for each prompt once
-        srv.counts.clear()
+        unique = len(srv.conversations)
+        assert sum(srv.conversations.values()) == unique  # an uninterrupted run asks for each prompt once
+        srv.conversations.clear()
 
         env = cli_env(tmp_path / "cache-run")
         run, log = tmp_path / "run", tmp_path / "killed.log"
@@ -86,7 +86,7 @@ def test_kill_minus_9_at_random_points_then_resume_gives_the_uninterrupted_resul
         assert kills >= 2, f"runs finished too early to be killed ({time.monotonic() - t0:.1f} s)"
         final = tlbench(_args(srv.url, run), env)
         assert final.returncode == 0, final.stderr[-2000:]
-        asked = dict(srv.counts)
+        asked = dict(srv.conversations)
 
     check_files(run)
     assert _comparable(run) == _comparable(tmp_path / "ref")
@@ -120,11 +120,11 @@ def test_two_processes_scoring_into_one_cache_at_once(tmp_path: Path) -> None:
         ]
         outs = [p.communicate(timeout=300) for p in procs]
         assert [p.returncode for p in procs] == [0, 0], [o[1][-1500:] for o in outs]
-        asked = dict(srv.counts)
-        srv.counts.clear()
+        asked = dict(srv.conversations)
+        srv.conversations.clear()
         again = tlbench(_args(srv.url, tmp_path / "run2", limit=8), env)
         assert again.returncode == 0, again.stderr[-1500:]
-        assert srv.counts == {}, "the shared cache lost results written by one of the two processes"
+        assert srv.conversations == {}, "the shared cache lost results written by one of the two processes"
     assert _comparable(tmp_path / "run0") == _comparable(tmp_path / "run1") == _comparable(tmp_path / "run2")
     # both processes may generate the same prompts while neither has written them yet; never a third time
     assert max(asked.values()) <= 2
