@@ -19,14 +19,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tlbench.types import ErrorKind
+from training.trajectory import is_erroneous
 
-__all__ = ["TurnTarget", "turn_targets", "masked_counts", "MODEL_CAUSED"]
-
-#: Categories an assistant turn is blamed for (environment faults are not the model's error).
-MODEL_CAUSED = frozenset(
-    k for k in ErrorKind if k.is_error and k not in (ErrorKind.TOOL_INSTABILITY, ErrorKind.OTHER)
-)
+__all__ = ["TurnTarget", "turn_targets", "masked_counts"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,12 +51,7 @@ def _category_from_feedback(feedback: Any) -> str:
 
 def _is_erroneous(turn: Mapping[str, Any], category: str) -> bool:
     flag = turn.get("erroneous")
-    if isinstance(flag, bool):
-        return flag
-    try:
-        return ErrorKind(category) in MODEL_CAUSED
-    except ValueError:
-        return False
+    return flag if isinstance(flag, bool) else is_erroneous(category)
 
 
 def turn_targets(record: Mapping[str, Any], *, mae: bool) -> list[TurnTarget]:

@@ -25,6 +25,7 @@ from typing import Any
 
 from tlbench import jsonio
 from tlbench.errors import DataError, UsageError
+from tlbench.types import ErrorKind
 
 __all__ = [
     "ROLES",
@@ -35,6 +36,7 @@ __all__ = [
     "read_numbered",
     "read_ids",
     "TrajectoryWriter",
+    "MODEL_CAUSED",
     "is_erroneous",
     "label_turns",
     "FINISH_STEP",
@@ -46,6 +48,32 @@ __all__ = [
 ROLES = frozenset({"system", "user", "assistant", "tool"})
 #: The gold of a task's final turn: a finish call (its answer text is free and never compared).
 FINISH_STEP: tuple[Mapping[str, Any], ...] = ({"name": "finish", "arguments": {"answer": ""}},)
+#: Categories a turn is blamed for: every error but the environment's own (tool instability, "other").
+MODEL_CAUSED: frozenset[ErrorKind] = frozenset(
+    k for k in ErrorKind if k.is_error and k not in (ErrorKind.TOOL_INSTABILITY, ErrorKind.OTHER)
+)
+
+
+def is_erroneous(category: ErrorKind | str) -> bool:
+    """The one rule for a turn's ``erroneous`` label: ``category`` is an error the model caused.
+
+    :func:`label_turns` writes the label with it, :meth:`Turn.from_dict` fills it in when a record lacks it,
+    and MAE masks the turns whose label is set (README: MAE masks what the classifier labelled erroneous).
+    Environment faults (tool instability, "other") and unknown names are not the model's error.
+    """
+    try:
+        return ErrorKind(category) in MODEL_CAUSED
+    except ValueError:
+        return False
+
+
+def _category_from_feedback(feedback: str | None) -> str:
+    """The shared classifier's category of a turn's feedback text (a record without a ``category``)."""
+    if not feedback:
+        return ErrorKind.CORRECT.value
+    from tlbench.classify import classify_feedback
+
+    return classify_feedback(feedback).value
 
 
 class TruncatedLineWarning(UserWarning):
@@ -80,8 +108,9 @@ class Turn:
     """The labels of one assistant message (``messages[message_index]``).
 
     ``category`` is a :class:`tlbench.types.ErrorKind` value; ``erroneous`` is True when the model caused
-    that error (MAE masks such turns); ``reward`` is the IRM reward when the turn's gold is known;
-    ``token_ids`` are the exact ids the backend generated for this message, when it exposed them.
+    that error (MAE masks such turns; :func:`is_erroneous`); ``reward`` is the IRM reward when the turn's
+    gold is known; ``token_ids`` are the exact ids the backend generated for this message, when it exposed
+    them.
     """
 
     message_index: int
@@ -108,7 +137,11 @@ class Turn:
 
     @classmethod
     def from_dict(cls, data: Any, where: str = "turn") -> Turn:
-        """Inverse of :meth:`to_dict`; raises :class:`DataError` naming the bad field."""
+        """Inverse of :meth:`to_dict`; raises :class:`DataError` naming the bad field.
+
+        A record written without labels gets them from the shared rules: a missing ``category`` is the
+        classifier's verdict on the turn's ``feedback`` (``correct`` without feedback), a missing
+        ``erroneous`` is :func:`is_erroneous` of the category; a label the record does give is kept."""
         if not isinstance(data, Mapping):
             raise _err(f"{where} must be an object")
         mi = data.get("message_index")
@@ -120,9 +153,11 @@ class Turn:
         feedback = data.get("feedback")
         if feedback is not None and not isinstance(feedback, str):
             raise _err(f"{where}.feedback must be a string or null")
-        category = data.get("category", "correct")
-        if not isinstance(category, str):
+        category = data.get("category")
+        if category is not None and not isinstance(category, str):
             raise _err(f"{where}.category must be a string")
+        category = category or _category_from_feedback(feedback)
+        flag = data.get("erroneous")
         reward = data.get("reward")
         if reward is not None and (not isinstance(reward, int | float) or isinstance(reward, bool)):
             raise _err(f"{where}.reward must be a number or null")
@@ -132,7 +167,7 @@ class Turn:
             parse_ok=bool(data.get("parse_ok", True)),
             feedback=feedback,
             category=category,
-            erroneous=bool(data.get("erroneous", False)),
+            erroneous=is_erroneous(category) if flag is None else bool(flag),
             reward=None if reward is None else float(reward),
             token_ids=_as_int_list(data.get("token_ids"), f"{where}.token_ids"),
         )
@@ -406,21 +441,6 @@ class TrajectoryWriter:
 # ----------------------------------------------------------------------------------------------- labelling
 
 
-def is_erroneous(category: str) -> bool:
-    """True when ``category`` is an error the model caused (MAE masks the turn).
-
-    Environment faults (tool instability, "other") and unknown names are not the model's error; the set is
-    :data:`training.mae.MODEL_CAUSED`, shared with the masker.
-    """
-    from tlbench.types import ErrorKind
-    from training.mae import MODEL_CAUSED
-
-    try:
-        return ErrorKind(category) in MODEL_CAUSED
-    except ValueError:
-        return False
-
-
 def _feedback_after(messages: Sequence[Mapping[str, Any]], i: int) -> str | None:
     """The tool messages right after ``messages[i]``, joined by newlines (None when there are none)."""
     parts: list[str] = []
@@ -454,7 +474,7 @@ def label_turns(
     from tlbench.docs import docs_from_any
     from tlbench.parsers import parse
     from tlbench.reward import irm_reward
-    from tlbench.types import ErrorKind, ToolCall, ToolDoc
+    from tlbench.types import ToolCall, ToolDoc
 
     docs: tuple[ToolDoc, ...] = tuple(t for t in tools if isinstance(t, ToolDoc)) or (
         docs_from_any(list(tools)) if tools else ()
@@ -534,7 +554,7 @@ class GoldTracker:
     def observe(self, result: Any, feedback: Sequence[Any] = ()) -> tuple[Mapping[str, Any], ...]:
         """Judge one turn (a ParseResult) against :attr:`expected`; returns that gold and advances on success."""
         from tlbench.classify import classify, classify_feedback
-        from tlbench.types import ErrorKind, ToolCall
+        from tlbench.types import ToolCall
 
         gold = self.expected
         calls = [ToolCall(name=str(c["name"]), arguments=dict(c.get("arguments") or {})) for c in gold]

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from conftest import make_record
 
 from training.mae import masked_counts, turn_targets
+from training.pipeline import read_records
 from training.sft import IGNORE, build_examples
 
 
@@ -31,6 +35,36 @@ def test_environment_faults_are_not_masked() -> None:
     rec = make_record()
     rec["turns"][0].update(category="tool_instability", erroneous=False)
     assert all(t.train for t in turn_targets(rec, mae=True))
+
+
+def _read_back(tmp_path: Path, rec: dict) -> list:
+    """``rec`` as ``tlbench train`` reads it: written to a JSONL file, read by the one reader."""
+    path = tmp_path / "t.jsonl"
+    path.write_text(json.dumps(rec) + "\n", "utf-8")
+    return read_records([path])
+
+
+def test_the_erroneous_label_decides_over_the_category(tmp_path: Path) -> None:
+    """One rule (training.trajectory.is_erroneous) with the record's label first: MAE masks what the record
+    labels erroneous (README), and a label that is missing is the rule applied to the category."""
+    rec = make_record()
+    rec["turns"][1].update(category="tool_hallucination", erroneous=False)  # labelled, so kept
+    rec["turns"][2].update(category="correct", erroneous=True)
+    del rec["turns"][0]["erroneous"]  # tool_hallucination without a label: the model's error
+    (read,) = _read_back(tmp_path, rec)
+    assert [t.train for t in turn_targets(read, mae=True)] == [False, True, False]
+
+
+def test_a_record_without_labels_is_labelled_from_its_feedback_when_read(tmp_path: Path) -> None:
+    """``tlbench train`` used to read a missing category as "correct" and a missing label as False."""
+    rec = make_record()
+    for turn in rec["turns"]:
+        turn.pop("category")
+        turn.pop("erroneous")
+    (read,) = _read_back(tmp_path, rec)
+    targets = turn_targets(read, mae=True)
+    assert [t.category for t in targets] == ["tool_hallucination", "correct", "correct"]
+    assert [t.train for t in targets] == [False, True, True]
 
 
 def test_masked_counts_per_category() -> None:
