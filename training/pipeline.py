@@ -29,6 +29,10 @@ from tlbench import jsonio
 from tlbench.errors import DataError, UsageError
 from training.card import file_sha256, write_model_card
 from training.recipe import Recipe
+from training.trajectory import Trajectory, TruncatedLineWarning, read_numbered
+
+#: ``((file, line), trajectory)``: a record with the place it was read from, for errors found later.
+Located = tuple[tuple[str, int], Trajectory]
 
 __all__ = ["TRAIN_REQUIRES", "check_train_extra", "read_records", "check_token_ids", "train", "LogCallback"]
 
@@ -61,24 +65,22 @@ def _stderr(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-def read_records(paths: Sequence[Path]) -> list[dict[str, Any]]:
-    """Trajectory records (plain dicts) from JSONL files, through :mod:`training.trajectory` (the one reader)."""
-    return [rec for _, rec in _read_located(paths)]
+def read_records(paths: Sequence[Path]) -> list[Trajectory]:
+    """The trajectories of JSONL files, through :mod:`training.trajectory` (the one reader)."""
+    return [traj for _, traj in _read_located(paths)]
 
 
-def _read_located(paths: Sequence[Path]) -> list[tuple[tuple[str, int], dict[str, Any]]]:
-    """``((file, line), record)`` for every trajectory of ``paths`` (see :func:`read_records`)."""
+def _read_located(paths: Sequence[Path]) -> list[Located]:
+    """``((file, line), trajectory)`` for every record of ``paths`` (see :func:`read_records`)."""
     import warnings
 
-    from training.trajectory import TruncatedLineWarning, read_numbered
-
-    records: list[tuple[tuple[str, int], dict[str, Any]]] = []
+    records: list[Located] = []
     for path in paths:
         if not path.is_file():
             raise UsageError(f"--data {path}: no such file")
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", TruncatedLineWarning)
-            records.extend(((str(path), n), rec.to_dict()) for n, rec in read_numbered(path))
+            records.extend(((str(path), n), traj) for n, traj in read_numbered(path))
         for w in caught:  # one 'tlbench train: warning:' line each, not Python's two-line warning format
             if issubclass(w.category, TruncatedLineWarning):
                 _stderr(f"tlbench train: warning: {w.message}")
@@ -89,14 +91,14 @@ def _read_located(paths: Sequence[Path]) -> list[tuple[tuple[str, int], dict[str
     return records
 
 
-def check_token_ids(located: Sequence[tuple[tuple[str, int], Mapping[str, Any]]], vocab_size: int) -> None:
+def check_token_ids(located: Sequence[Located], vocab_size: int) -> None:
     """``DataError`` naming file:line for a turn whose ``token_ids`` fall outside ``0..vocab_size-1``.
 
     Such ids (a record from another model, or edited by hand) would crash the tokenizer's decode or the
     embedding lookup in the middle of training; they are checked before OUT is created."""
-    for (path, line), record in located:
-        for k, turn in enumerate(record.get("turns") or []):
-            bad = next((t for t in turn.get("token_ids") or () if not 0 <= t < vocab_size), None)
+    for (path, line), traj in located:
+        for k, turn in enumerate(traj.turns):
+            bad = next((t for t in turn.token_ids or () if not 0 <= t < vocab_size), None)
             if bad is not None:
                 raise DataError(
                     f"turns[{k}].token_ids holds {bad}, outside the model's vocabulary (0..{vocab_size - 1}): "
@@ -148,9 +150,9 @@ class LogCallback:
             self.write({"step": state.global_step, "max_steps": state.max_steps, **logs})
 
 
-def _data_format(records: Sequence[Mapping[str, Any]]) -> str | None:
+def _data_format(trajectories: Sequence[Trajectory]) -> str | None:
     """The prompt format the trajectories were collected in, when they all agree (``meta.prompt_format``)."""
-    found = {str((r.get("meta") or {}).get("prompt_format") or "") for r in records}
+    found = {str(t.meta.get("prompt_format") or "") for t in trajectories}
     return found.pop() or None if len(found) == 1 else None
 
 
@@ -182,7 +184,7 @@ def _run_sft(
     recipe: Recipe,
     start: Path,
     tok: Any,
-    records: Sequence[Mapping[str, Any]],
+    records: Sequence[Trajectory],
     fmt: str,
     stage_dir: Path,
     log_file: Path,
@@ -271,7 +273,7 @@ def _run_rl(
     recipe: Recipe,
     start: Path,
     tok: Any,
-    records: Sequence[Mapping[str, Any]],
+    records: Sequence[Trajectory],
     fmt: str,
     stage_dir: Path,
     log_file: Path,
@@ -328,7 +330,7 @@ def train(
             return prev
         raise UsageError(f"--out {out_dir} holds a finished run of another recipe; choose another folder")
     located = _read_located(data)
-    records = [rec for _, rec in located]
+    records = [traj for _, traj in located]
     resolved = resolve_model(model_spec)
     fmt = prompt_format or _data_format(records) or auto_format(resolved.path)
     get_format(fmt)  # UsageError with suggestions for an unknown name, before OUT exists

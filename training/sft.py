@@ -23,8 +23,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tlbench.errors import UsageError
-from training.mae import turn_targets
+from training.mae import TurnTarget, turn_targets
 from training.pkt import token_spans, turn_weights
+from training.trajectory import Trajectory
 
 __all__ = [
     "Example",
@@ -112,7 +113,7 @@ def _context_ids(tokenizer: Any, text: str, first: bool) -> tuple[int, ...]:
 def _target_piece(
     tokenizer: Any,
     text: str,
-    turn: Any,
+    turn: TurnTarget,
     candidates: Sequence[str],
     *,
     pkt: bool,
@@ -165,9 +166,9 @@ def _pieces_to_example(
     return Example(tuple(ids), tuple(labels), tuple(weights), record_id)
 
 
-def _tool_names(tools: Any) -> list[str]:
+def _tool_names(tools: Iterable[Mapping[str, Any]]) -> list[str]:
     names: list[str] = []
-    for t in tools or []:
+    for t in tools:
         if isinstance(t, Mapping):
             fn = t.get("function") if isinstance(t.get("function"), Mapping) else t
             if fn.get("name"):
@@ -176,7 +177,7 @@ def _tool_names(tools: Any) -> list[str]:
 
 
 def build_examples(
-    records: Iterable[Mapping[str, Any]],
+    trajectories: Iterable[Trajectory],
     tokenizer: Any,
     fmt: str,
     *,
@@ -185,16 +186,16 @@ def build_examples(
     w_max: float = 9.0,
     max_length: int = 2048,
 ) -> tuple[list[Example], BuildStats]:
-    """Turn trajectory records (docs/formats.md dicts) into weighted training sequences."""
+    """Turn trajectories into weighted training sequences."""
     stats = BuildStats()
     examples: list[Example] = []
-    for n, record in enumerate(records):
+    for traj in trajectories:
         stats.records += 1
-        rid = str(record.get("id", n))
-        messages = list(record.get("messages") or [])
-        tools = record.get("tools") or []
+        rid = traj.id
+        messages = traj.messages
+        tools = traj.tools
         candidates = _tool_names(tools)
-        targets = turn_targets(record, mae=mae)
+        targets = turn_targets(traj, mae=mae)
         stats.turns += len(targets)
         for t in targets:
             if t.train:

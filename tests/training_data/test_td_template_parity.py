@@ -138,7 +138,7 @@ def test_training_ids_match_what_the_backend_generated(tiny_dir: Path, tmp_path:
             )
     assert checked >= 2
     sft = pytest.importorskip("training.sft")
-    examples, bstats = sft.build_examples([r.to_dict() for r in records], tok, fmt, mae=False, pkt=False)
+    examples, bstats = sft.build_examples(records, tok, fmt, mae=False, pkt=False)
     assert bstats.used_token_ids >= 2 and examples
     first = records[0]
     t0 = first.turns[0]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import make_record
+from conftest import make_traj
 
 from training.sft import WeightedCollator, build_examples, make_trainer_class, weighted_loss
 
@@ -38,7 +38,7 @@ def _trainer(tiny_model_dir, tok, tmp_path, rows, norm="token"):  # noqa: ANN001
 
 
 def _rows(tok, **kw):  # noqa: ANN001, ANN003, ANN202
-    recs = [make_record("a", "x"), make_record("b", "a longer topic to make the lengths differ")]
+    recs = [make_traj("a", "x"), make_traj("b", "a longer topic to make the lengths differ")]
     examples, _ = build_examples(recs, tok, "qwen25", **kw)
     return [e.as_row() for e in examples]
 

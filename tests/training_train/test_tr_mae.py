@@ -5,15 +5,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import make_record
+from conftest import make_record, make_traj
 
 from training.mae import masked_counts, turn_targets
 from training.pipeline import read_records
 from training.sft import IGNORE, build_examples
+from training.trajectory import Trajectory
 
 
 def test_turn_targets_follow_the_classifier_labels() -> None:
-    rec = make_record()
+    rec = make_traj()
     with_mae = turn_targets(rec, mae=True)
     assert [t.message_index for t in with_mae] == [1, 3, 5]
     assert [t.train for t in with_mae] == [False, True, True]
@@ -21,20 +22,10 @@ def test_turn_targets_follow_the_classifier_labels() -> None:
     assert all(t.train for t in turn_targets(rec, mae=False))
 
 
-def test_missing_labels_are_classified_from_the_feedback_text() -> None:
-    rec = make_record()
-    for turn in rec["turns"]:
-        turn.pop("category")
-        turn.pop("erroneous")
-    cats = [t.category for t in turn_targets(rec, mae=True)]
-    assert cats[0] == "tool_hallucination"  # the NameError text tools_env returns
-    assert [t.train for t in turn_targets(rec, mae=True)] == [False, True, True]
-
-
 def test_environment_faults_are_not_masked() -> None:
     rec = make_record()
     rec["turns"][0].update(category="tool_instability", erroneous=False)
-    assert all(t.train for t in turn_targets(rec, mae=True))
+    assert all(t.train for t in turn_targets(Trajectory.from_dict(rec), mae=True))
 
 
 def _read_back(tmp_path: Path, rec: dict) -> list:
@@ -70,12 +61,13 @@ def test_a_record_without_labels_is_labelled_from_its_feedback_when_read(tmp_pat
 def test_masked_counts_per_category() -> None:
     a, b = make_record("a"), make_record("b")
     b["turns"][1].update(category="missing_parameter", erroneous=True)
-    assert masked_counts([a, b], mae=True) == {"tool_hallucination": 2, "missing_parameter": 1}
-    assert masked_counts([a, b], mae=False) == {}
+    trajs = [Trajectory.from_dict(a), Trajectory.from_dict(b)]
+    assert masked_counts(trajs, mae=True) == {"tool_hallucination": 2, "missing_parameter": 1}
+    assert masked_counts(trajs, mae=False) == {}
 
 
 def test_masked_turn_keeps_its_context_with_zero_weight(tok) -> None:
-    rec = make_record()
+    rec = make_traj()
     (with_mae,), s1 = build_examples([rec], tok, "qwen25", mae=True, pkt=False)
     (without,), s2 = build_examples([rec], tok, "qwen25", mae=False, pkt=False)
     # same token sequence: the bad call and its error message are still read as context
@@ -94,7 +86,7 @@ def test_masked_turn_keeps_its_context_with_zero_weight(tok) -> None:
 
 
 def test_context_tokens_never_carry_loss(tok) -> None:
-    (ex,), _ = build_examples([make_record()], tok, "qwen25", mae=False, pkt=False)
+    (ex,), _ = build_examples([make_traj()], tok, "qwen25", mae=False, pkt=False)
     targets = tok.decode([t for t, lbl in zip(ex.input_ids, ex.labels) if lbl != IGNORE])
     assert "news on x" not in targets  # the user query
     assert "[1, 2]" not in targets  # an observation
@@ -106,10 +98,10 @@ def test_generated_token_ids_are_the_target_when_they_match(tok) -> None:
     text = rec["messages"][3]["content"]
     ids = tok(text, add_special_tokens=False)["input_ids"]
     rec["turns"][1]["token_ids"] = ids
-    (ex,), stats = build_examples([rec], tok, "qwen25", mae=True, pkt=False)
+    (ex,), stats = build_examples([Trajectory.from_dict(rec)], tok, "qwen25", mae=True, pkt=False)
     assert stats.used_token_ids == 1 and stats.token_id_mismatch == 0
     rec["turns"][1]["token_ids"] = [tok.convert_tokens_to_ids("x")] * 3
-    _, stats = build_examples([rec], tok, "qwen25", mae=True, pkt=False)
+    _, stats = build_examples([Trajectory.from_dict(rec)], tok, "qwen25", mae=True, pkt=False)
     assert stats.token_id_mismatch == 1 and stats.used_token_ids == 0
 
 
@@ -117,5 +109,5 @@ def test_record_with_only_erroneous_turns_is_skipped(tok) -> None:
     rec = make_record()
     for t in rec["turns"]:
         t.update(category="wrong_tool", erroneous=True)
-    examples, stats = build_examples([rec], tok, "qwen25", mae=True, pkt=False)
+    examples, stats = build_examples([Trajectory.from_dict(rec)], tok, "qwen25", mae=True, pkt=False)
     assert examples == [] and stats.skipped == {"no trainable turn": 1}
