@@ -22,12 +22,14 @@ import shutil
 import sys
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from tlbench import jsonio
 from tlbench.errors import DataError, UsageError
+from tlbench.models import ResolvedModel
 from training.card import file_sha256, write_model_card
 from training.recipe import Recipe
 from training.stages import STAGES, Printer, StageContext
@@ -224,6 +226,41 @@ def _write_outputs(out_dir: Path, summary: Mapping[str, Any], keep_stages: bool)
         shutil.rmtree(out_dir / "stages", ignore_errors=True)
 
 
+@dataclass(frozen=True, slots=True)
+class _Inputs:
+    """What a run reads and checks before OUT exists: the data, the base model, the format, the tokenizer."""
+
+    located: list[Located]
+    model: ResolvedModel
+    fmt: str
+    tokenizer: Any
+    base_config: Mapping[str, Any]
+
+    @property
+    def trajectories(self) -> list[Trajectory]:
+        return [traj for _, traj in self.located]
+
+
+def _read_inputs(model_spec: str, data: Sequence[Path], prompt_format: str | None) -> _Inputs:
+    """Read the data (file:line), resolve the model and the format, check the token ids: a bad input
+    raises here, before OUT is created or a model is loaded."""
+    from transformers import AutoTokenizer
+
+    from tlbench.models import resolve_model
+    from tlbench.prompts import auto_format, get_format
+
+    located = _read_located(data)
+    resolved = resolve_model(model_spec)
+    fmt = prompt_format or _data_format([traj for _, traj in located]) or auto_format(resolved.path)
+    get_format(fmt)  # UsageError with suggestions for an unknown name, before OUT exists
+    tok = AutoTokenizer.from_pretrained(str(resolved.path))
+    if tok.pad_token_id is None:
+        tok.pad_token = tok.eos_token
+    base_cfg = jsonio.parse((resolved.path / "config.json").read_text(encoding="utf-8"))
+    check_token_ids(located, _vocab_size(base_cfg, tok))
+    return _Inputs(located, resolved, fmt, tok, base_cfg)
+
+
 def train(
     recipe: Recipe,
     model_spec: str,
@@ -240,25 +277,12 @@ def train(
     The extra, the data (file:line) and the token ids are checked before OUT is created or a model is
     loaded: a bad input leaves nothing behind."""
     check_train_extra()
-    from transformers import AutoTokenizer
-
-    from tlbench.models import resolve_model
-    from tlbench.prompts import auto_format, get_format
-
     t0 = time.monotonic()
     prev = _finished_run(out_dir, recipe, printer)
     if prev is not None:
         return prev
-    located = _read_located(data)
-    trajectories = [traj for _, traj in located]
-    resolved = resolve_model(model_spec)
-    fmt = prompt_format or _data_format(trajectories) or auto_format(resolved.path)
-    get_format(fmt)  # UsageError with suggestions for an unknown name, before OUT exists
-    tok = AutoTokenizer.from_pretrained(str(resolved.path))
-    if tok.pad_token_id is None:
-        tok.pad_token = tok.eos_token
-    base_cfg = jsonio.parse((resolved.path / "config.json").read_text(encoding="utf-8"))
-    check_token_ids(located, _vocab_size(base_cfg, tok))
+    inputs = _read_inputs(model_spec, data, prompt_format)
+    trajectories, resolved, fmt, tok = inputs.trajectories, inputs.model, inputs.fmt, inputs.tokenizer
     out_dir.mkdir(parents=True, exist_ok=True)
     printer(
         f"recipe {recipe.name} ({recipe.components}); model {model_spec} -> {resolved.path}; format {fmt}; "
@@ -266,7 +290,7 @@ def train(
     )
     ctx = StageContext(recipe, tok, trajectories, fmt, out_dir / "logs" / "train_log.jsonl", seed, printer)
     current, results, timings = _run_stages(ctx, resolved.path, out_dir)
-    _save_final(current, tok, out_dir, base_cfg)
+    _save_final(current, tok, out_dir, inputs.base_config)
     summary = {
         "recipe": recipe.as_dict(),
         "components": recipe.components,
