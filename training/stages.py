@@ -17,6 +17,7 @@ from typing import Any
 from tlbench import jsonio
 from tlbench.errors import DataError
 from training.recipe import Recipe, SFTStage
+from training.sequences import BuildStats, build_examples
 from training.trajectory import Trajectory
 
 __all__ = ["Printer", "StageContext", "StageResult", "LogCallback", "run_sft", "run_rl", "STAGES"]
@@ -110,8 +111,8 @@ def _sft_args(s: SFTStage, ckpt: Path, seed: int) -> Any:
     )
 
 
-def _print_build_stats(stats: Any, sequences: int, printer: Printer) -> None:
-    """Two lines on what MAE, PKT and truncation did to the data (a :class:`training.sft.BuildStats`)."""
+def _print_build_stats(stats: BuildStats, sequences: int, printer: Printer) -> None:
+    """Two lines on what MAE, PKT and truncation did to the data."""
     masked = ", ".join(f"{k}: {v}" for k, v in sorted(stats.masked.items()))
     printer(
         f"[sft] {stats.records} trajectories, {stats.turns} assistant turns, {stats.trained_turns} trained, "
@@ -125,13 +126,13 @@ def _print_build_stats(stats: Any, sequences: int, printer: Printer) -> None:
 
 
 def run_sft(ctx: StageContext, start: Path, stage_dir: Path) -> StageResult:
-    """SFT from ``start`` on the weighted sequences of :func:`training.sft.build_examples`."""
+    """SFT from ``start`` on the weighted sequences of :func:`training.sequences.build_examples`."""
     import torch
     from datasets import Dataset
     from transformers import AutoModelForCausalLM
     from transformers.trainer_utils import get_last_checkpoint
 
-    from training.sft import WeightedCollator, build_examples, make_trainer_class
+    from training.sft import WeightedCollator, make_trainer_class
 
     s, tok = ctx.recipe.sft, ctx.tokenizer
     examples, stats = build_examples(

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from conftest import make_traj
 
-from training.sft import WeightedCollator, build_examples, make_trainer_class, weighted_loss
+from training.sequences import build_examples
+from training.sft import WeightedCollator, make_trainer_class, weighted_loss
 
 
 def _trainer(tiny_model_dir, tok, tmp_path, rows, norm="token", *, accum=1, cls=None, collator=None):  # noqa: ANN001, ANN202

@@ -9,7 +9,7 @@ from conftest import make_record, make_traj
 
 from training.mae import masked_counts, turn_targets
 from training.pipeline import read_records
-from training.sft import IGNORE, build_examples
+from training.sequences import IGNORE, build_examples
 from training.trajectory import Trajectory
 
 

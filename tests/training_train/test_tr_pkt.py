@@ -6,7 +6,7 @@ import pytest
 from conftest import make_traj, qcall
 
 from training.pkt import find_name_spans, pkt_weight, token_spans, turn_weights
-from training.sft import build_examples
+from training.sequences import build_examples
 
 
 def _keys(tok, name: str, candidates: list[str], text: str | None = None) -> list[str]:
