@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from tlbench.backends.base import Backend, GenConfig, Generation, prompt_key_text
-from tlbench.types import ToolCall
+from tlbench.types import ErrorKind, ToolCall
 from tools_env.simulate import stable_seed
 from training.tasks import Task
 from training.trajectory import GoldTracker, Trajectory, TrajectoryWriter, label_turns
@@ -52,7 +52,7 @@ class CollectStats:
     generations: int = 0
     new_tokens: int = 0
     turns: int = 0
-    categories: Counter[str] = field(default_factory=Counter)
+    categories: Counter[ErrorKind] = field(default_factory=Counter)
     rewards: list[float] = field(default_factory=list)
     solved: int = 0
     wall_s: float = 0.0
@@ -69,7 +69,7 @@ class CollectStats:
             "generations": self.generations,
             "new_tokens": self.new_tokens,
             "turns": self.turns,
-            "categories": dict(self.categories.most_common()),
+            "categories": {kind.value: n for kind, n in self.categories.most_common()},
             "mean_turn_reward": round(sum(self.rewards) / len(self.rewards), 4) if self.rewards else None,
             "solved_rate": round(self.solved / self.written, 4) if self.written else None,
             "wall_s": round(self.wall_s, 3),
@@ -334,7 +334,7 @@ def _count(stats: CollectStats, rec: Trajectory) -> None:
     stats.written += 1
     stats.turns += len(rec.turns)
     for t in rec.turns:
-        stats.categories[t.category] += 1
+        stats.categories[ErrorKind(t.category)] += 1  # label_turns wrote an ErrorKind value
         if t.reward is not None:
             stats.rewards.append(t.reward)
     if rec.meta.get("solved"):

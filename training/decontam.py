@@ -115,6 +115,27 @@ def report(
 
     A test set whose data is missing is reported with ``"error"`` instead of numbers.
     """
+    train_tools, called, queries = _train_side(records)
+    out: dict[str, Any] = {
+        "records": len(records),
+        "queries": len(queries),
+        "distinct_tools": len(train_tools),
+        "called_tools": len(called),
+        "ngram_n": n,
+        "test_sets": {},
+    }
+    for name in test_sets:
+        try:
+            idx = load_test_index(name, data_dir, n)
+        except (DataError, OSError) as exc:
+            out["test_sets"][name] = {"error": str(exc)}
+            continue
+        out["test_sets"][name] = _overlap(idx, train_tools, called, queries, n, examples)
+    return out
+
+
+def _train_side(records: Sequence[Mapping[str, Any]]) -> tuple[set[str], set[str], list[str]]:
+    """(tool names shown, tool names called, first user queries) of the training records."""
     train_tools: set[str] = set()
     called: set[str] = set()
     queries: list[str] = []
@@ -136,51 +157,43 @@ def report(
         if q:
             queries.append(q)
     called &= train_tools or called
-    out: dict[str, Any] = {
-        "records": len(records),
-        "queries": len(queries),
-        "distinct_tools": len(train_tools),
-        "called_tools": len(called),
-        "ngram_n": n,
-        "test_sets": {},
+    return train_tools, called, queries
+
+
+def _overlap(
+    idx: SetIndex, train_tools: set[str], called: set[str], queries: Sequence[str], n: int, examples: int
+) -> dict[str, Any]:
+    """One test set's entry of the report: shared tool names, queries sharing an n-gram, exact duplicates."""
+    shared_tools = sorted(train_tools & idx.tools)
+    hit = 0
+    exact = 0
+    shown: list[dict[str, str]] = []
+    for q in queries:
+        if _norm_query(q) in idx.queries:
+            exact += 1
+        match = next((g for g in ngrams(q, n) if g in idx.grams), None)
+        if match is not None:
+            hit += 1
+            if len(shown) < examples:
+                shown.append(
+                    {
+                        "query": q[:200],
+                        "test_query": idx.query_list[idx.grams[match]][:200],
+                        "ngram": " ".join(match),
+                    }
+                )
+    return {
+        "test_tools": len(idx.tools),
+        "test_queries": len(idx.query_list),
+        "shared_tool_names": len(shared_tools),
+        "shared_tool_fraction": round(len(shared_tools) / len(train_tools), 4) if train_tools else 0.0,
+        "called_tools_in_test": round(len(called & idx.tools) / len(called), 4) if called else 0.0,
+        "shared_tool_examples": shared_tools[:10],
+        "queries_with_shared_ngram": hit,
+        "query_ngram_overlap": round(hit / len(queries), 4) if queries else 0.0,
+        "exact_duplicate_queries": exact,
+        "examples": shown,
     }
-    for name in test_sets:
-        try:
-            idx = load_test_index(name, data_dir, n)
-        except (DataError, OSError) as exc:
-            out["test_sets"][name] = {"error": str(exc)}
-            continue
-        shared_tools = sorted(train_tools & idx.tools)
-        hit = 0
-        exact = 0
-        shown: list[dict[str, str]] = []
-        for q in queries:
-            if _norm_query(q) in idx.queries:
-                exact += 1
-            match = next((g for g in ngrams(q, n) if g in idx.grams), None)
-            if match is not None:
-                hit += 1
-                if len(shown) < examples:
-                    shown.append(
-                        {
-                            "query": q[:200],
-                            "test_query": idx.query_list[idx.grams[match]][:200],
-                            "ngram": " ".join(match),
-                        }
-                    )
-        out["test_sets"][name] = {
-            "test_tools": len(idx.tools),
-            "test_queries": len(idx.query_list),
-            "shared_tool_names": len(shared_tools),
-            "shared_tool_fraction": round(len(shared_tools) / len(train_tools), 4) if train_tools else 0.0,
-            "called_tools_in_test": round(len(called & idx.tools) / len(called), 4) if called else 0.0,
-            "shared_tool_examples": shared_tools[:10],
-            "queries_with_shared_ngram": hit,
-            "query_ngram_overlap": round(hit / len(queries), 4) if queries else 0.0,
-            "exact_duplicate_queries": exact,
-            "examples": shown,
-        }
-    return out
 
 
 def write_report(path: str | Path, data_dir: Path, *, n: int = 8) -> tuple[Path, dict[str, Any]]:

@@ -33,25 +33,25 @@ from tlbench import jsonio
 from tlbench.reward import irm_reward_fn
 from training.mae import turn_targets
 from training.recipe import RLStage
+from training.trajectory import Trajectory
 
 __all__ = ["build_rl_rows", "irm_reward", "run_grpo", "Critic", "PPOTrainerLite", "gae"]
 
 
 def build_rl_rows(
-    records: Iterable[Mapping[str, Any]], tokenizer: Any, fmt: str, parser: str, *, max_prompt_tokens: int = 0
+    trajectories: Iterable[Trajectory], tokenizer: Any, fmt: str, parser: str, *, max_prompt_tokens: int = 0
 ) -> list[dict[str, Any]]:
     """One row per assistant turn with gold calls: ``prompt`` (text), ``tools``/``gold`` (JSON), ``format``."""
     from tlbench.prompts import render
 
     rows: list[dict[str, Any]] = []
     seen: set[str] = set()
-    for record in records:
-        gold = record.get("gold")
-        if not isinstance(gold, list):
+    for traj in trajectories:
+        gold = traj.gold
+        if gold is None:
             continue
-        messages = list(record.get("messages") or [])
-        tools = record.get("tools") or []
-        for k, t in enumerate(turn_targets(record, mae=False)):
+        messages, tools = traj.messages, traj.tools
+        for k, t in enumerate(turn_targets(traj, mae=False)):
             if k >= len(gold) or not gold[k]:
                 continue
             prompt = render(fmt, messages[: t.message_index], tools or None, tokenizer=tokenizer)

@@ -4,9 +4,10 @@ Every assistant turn is a target unless the shared classifier labelled it errone
 feedback. An erroneous turn keeps its place in the context (the model still reads the failed call and its
 error message) but carries zero loss weight. Without MAE every assistant turn is a target.
 
-The category of a turn comes from the trajectory record (``turns[k].category`` / ``erroneous``, written by
-``tlbench collect`` or an importer through :mod:`tlbench.classify`); when a record lacks them the feedback
-text is classified here with the same shared classifier, never with a second rule set.
+The label of a turn is the trajectory's (:attr:`training.trajectory.Turn.erroneous`, written by ``tlbench
+collect`` or an importer through :mod:`tlbench.classify`); a record read without labels was labelled by the
+reader (:meth:`training.trajectory.Turn.from_dict`) with the same classifier and the one rule
+(:func:`training.trajectory.is_erroneous`), never with a second rule set here.
 
 Deviation from the reference code (documented in the research note): upstream drops every assistant turn
 that is followed by a user message and flags any feedback containing the letters "error"; we do neither.
@@ -15,27 +16,25 @@ that is followed by a user message and flags any feedback containing the letters
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tlbench.types import ErrorKind
+from training.trajectory import Trajectory
 
-__all__ = ["TurnTarget", "turn_targets", "masked_counts", "MODEL_CAUSED"]
+__all__ = ["TurnTarget", "turn_targets", "masked_counts"]
 
-#: Categories an assistant turn is blamed for (environment faults are not the model's error).
-MODEL_CAUSED = frozenset(
-    k for k in ErrorKind if k.is_error and k not in (ErrorKind.TOOL_INSTABILITY, ErrorKind.OTHER)
-)
+#: The category of an assistant message the record has no turn entry for.
+UNLABELLED = "unknown"
 
 
 @dataclass(frozen=True, slots=True)
 class TurnTarget:
     """One assistant message of a trajectory and whether it is trained on.
 
-    ``message_index`` indexes the record's ``messages``; ``category`` is the classifier's ErrorKind value
-    (``"unknown"`` when the record has no turn entry and no feedback); ``train`` is False only for a turn
-    masked by MAE.
+    ``message_index`` indexes the trajectory's ``messages``; ``category`` is the turn's ErrorKind value
+    (:data:`UNLABELLED` when the record has no turn entry for the message); ``train`` is False only for a
+    turn masked by MAE.
     """
 
     message_index: int
@@ -46,61 +45,35 @@ class TurnTarget:
     calls: tuple[Mapping[str, Any], ...] = ()
 
 
-def _category_from_feedback(feedback: Any) -> str:
-    from tlbench.classify import classify_feedback
-
-    if feedback is None or feedback == "":
-        return "unknown"
-    return classify_feedback(str(feedback)).value
-
-
-def _is_erroneous(turn: Mapping[str, Any], category: str) -> bool:
-    flag = turn.get("erroneous")
-    if isinstance(flag, bool):
-        return flag
-    try:
-        return ErrorKind(category) in MODEL_CAUSED
-    except ValueError:
-        return False
-
-
-def turn_targets(record: Mapping[str, Any], *, mae: bool) -> list[TurnTarget]:
-    """The assistant turns of one trajectory record (a dict in the docs/formats.md schema), in order."""
-    messages: Sequence[Mapping[str, Any]] = record.get("messages") or []
-    by_index: dict[int, Mapping[str, Any]] = {}
-    for turn in record.get("turns") or []:
-        if isinstance(turn, Mapping) and isinstance(turn.get("message_index"), int):
-            by_index[int(turn["message_index"])] = turn
+def turn_targets(traj: Trajectory, *, mae: bool) -> list[TurnTarget]:
+    """The assistant turns of one trajectory, in order (a message without a turn entry is a target)."""
+    by_index = {t.message_index: t for t in traj.turns}
     out: list[TurnTarget] = []
-    for i, msg in enumerate(messages):
-        if not isinstance(msg, Mapping) or msg.get("role") != "assistant":
+    for i, msg in enumerate(traj.messages):
+        if msg.get("role") != "assistant":
             continue
-        turn = by_index.get(i, {})
-        category = turn.get("category")
-        if not isinstance(category, str) or not category:
-            category = _category_from_feedback(turn.get("feedback"))
-        erroneous = _is_erroneous(turn, category)
-        ids = turn.get("token_ids")
-        token_ids = tuple(int(t) for t in ids) if isinstance(ids, list) and ids else None
-        calls = tuple(c for c in (turn.get("calls") or ()) if isinstance(c, Mapping) and c.get("name"))
+        turn = by_index.get(i)
+        if turn is None:
+            out.append(TurnTarget(message_index=i, category=UNLABELLED, erroneous=False, train=True))
+            continue
         out.append(
             TurnTarget(
                 message_index=i,
-                category=category,
-                erroneous=erroneous,
-                train=not (mae and erroneous),
-                token_ids=token_ids,
-                calls=calls,
+                category=turn.category,
+                erroneous=turn.erroneous,
+                train=not (mae and turn.erroneous),
+                token_ids=turn.token_ids or None,
+                calls=tuple(c for c in turn.calls if c.get("name")),
             )
         )
     return out
 
 
-def masked_counts(records: Iterable[Mapping[str, Any]], *, mae: bool) -> Counter[str]:
+def masked_counts(trajectories: Iterable[Trajectory], *, mae: bool) -> Counter[str]:
     """How many assistant turns MAE masks, per category (empty when ``mae`` is False)."""
     counts: Counter[str] = Counter()
-    for record in records:
-        for t in turn_targets(record, mae=mae):
+    for traj in trajectories:
+        for t in turn_targets(traj, mae=mae):
             if not t.train:
                 counts[t.category] += 1
     return counts

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -65,6 +66,22 @@ def test_noisy_teacher_makes_masked_mistakes_that_are_then_corrected(
             if prev.erroneous:
                 assert t.gold[t.turns.index(prev)] == t.gold[t.turns.index(nxt)]  # same step judged again
         assert all(u.reward is not None and (u.reward < 1.0) == u.erroneous for u in t.turns)
+
+
+def test_collect_counts_error_kinds_and_reports_their_names(tmp_path: Path, weather_docs) -> None:
+    from tlbench.backends.mock import MockBackend
+    from tlbench.types import ErrorKind
+    from training.collector import collect
+
+    tasks = generate_tasks(library_from_docs(weather_docs[:3]), n=12, seed=0)
+    replies: dict[str, str] = {}
+    stats = collect(
+        tasks, tmp_path / "k.jsonl", MockBackend(replies, model="noisy"), fmt="toolllama-react",
+        scripted="noisy", replies=replies, log=io.StringIO(),
+    )  # fmt: skip
+    assert stats.categories and all(isinstance(k, ErrorKind) for k in stats.categories), stats.categories
+    assert stats.to_dict()["categories"] == {k.value: n for k, n in stats.categories.most_common()}
+    assert sum(stats.categories.values()) == stats.turns
 
 
 def test_unparsable_model_is_forced_to_finish(tmp_path: Path, task_file: Path, capsys) -> None:

@@ -7,7 +7,7 @@ backend fed the model and the ids it generated. Checks:
 * every turn's stored ``token_ids`` are exactly the generated ids, and decode to the stored message;
 * for every turn, rendering the *stored* messages (roles as written to the file) with the same template and
   tokenizing as the training side does gives exactly the prompt ids the backend fed the model;
-* ``training.sft.build_examples`` (the training side) puts prompt + generated ids of the first turn at the
+* ``training.sequences.build_examples`` (the training side) puts prompt + generated ids of the first turn at the
   head of its sequence, unchanged.
 """
 
@@ -137,8 +137,8 @@ def test_training_ids_match_what_the_backend_generated(tiny_dir: Path, tmp_path:
                 == fed[prompt]
             )
     assert checked >= 2
-    sft = pytest.importorskip("training.sft")
-    examples, bstats = sft.build_examples([r.to_dict() for r in records], tok, fmt, mae=False, pkt=False)
+    sequences = pytest.importorskip("training.sequences")
+    examples, bstats = sequences.build_examples(records, tok, fmt, mae=False, pkt=False)
     assert bstats.used_token_ids >= 2 and examples
     first = records[0]
     t0 = first.turns[0]

@@ -9,8 +9,8 @@ import pytest
 
 from tlbench.errors import DataError, UsageError
 from tlbench.types import ErrorKind
-from training.mae import MODEL_CAUSED
 from training.trajectory import (
+    MODEL_CAUSED,
     GoldTracker,
     Trajectory,
     TrajectoryWriter,
@@ -145,6 +145,15 @@ def test_instability_is_not_the_models_error_and_matches_the_masker() -> None:
     msgs = [MSGS[0], MSGS[3], {"role": "tool", "content": "HTTPSConnectionPool: Max retries exceeded"}]
     (t,) = label_turns(msgs, (), "glm")
     assert t.category == "tool_instability" and not t.erroneous
+
+
+def test_a_missing_label_is_filled_by_the_one_rule_and_a_given_one_is_kept() -> None:
+    assert Turn.from_dict({"message_index": 1, "category": "wrong_tool"}).erroneous
+    assert not Turn.from_dict({"message_index": 1, "category": "tool_instability"}).erroneous
+    assert not Turn.from_dict({"message_index": 1, "category": "wrong_tool", "erroneous": False}).erroneous
+    unlabelled = Turn.from_dict({"message_index": 1, "feedback": "name 'x' is not defined"})
+    assert unlabelled.category == "tool_hallucination" and unlabelled.erroneous
+    assert Turn.from_dict({"message_index": 1}) == Turn(1)
 
 
 def test_gold_tracker_holds_a_step_until_it_is_done(weather_docs) -> None:

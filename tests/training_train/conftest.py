@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from training.trajectory import Trajectory
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 #: Whole pieces the tokenizer keeps together; everything else is one character per token.
@@ -157,3 +159,8 @@ def make_record(rid: str = "r1", topic: str = "x", with_gold: bool = True) -> di
         "gold": gold if with_gold else None,
         "meta": {},
     }
+
+
+def make_traj(rid: str = "r1", topic: str = "x", with_gold: bool = True) -> Trajectory:
+    """:func:`make_record` as the reader returns it (what ``sft``, ``mae`` and ``irm`` take)."""
+    return Trajectory.from_dict(make_record(rid, topic, with_gold))

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from conftest import make_record, qcall
+from conftest import make_traj, qcall
 
 from training.pkt import find_name_spans, pkt_weight, token_spans, turn_weights
-from training.sft import build_examples
+from training.sequences import build_examples
 
 
 def _keys(tok, name: str, candidates: list[str], text: str | None = None) -> list[str]:
@@ -75,7 +75,7 @@ def test_spans_from_given_ids_match_offsets(tok) -> None:
 
 
 def test_pkt_weights_in_a_full_sequence(tok) -> None:
-    (ex,), stats = build_examples([make_record()], tok, "qwen25", mae=True, pkt=True)
+    (ex,), stats = build_examples([make_traj()], tok, "qwen25", mae=True, pkt=True)
     heavy = [tok.decode([t]) for t, w in zip(ex.input_ids, ex.loss_weights) if w > 1]
     # search_news (turn 2): search + "_" (vs search) + news (vs search_advice); finish: its first token
     assert heavy == ["search", "_", "news", "finish"]

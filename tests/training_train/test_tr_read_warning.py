@@ -26,6 +26,6 @@ def test_truncated_last_line_is_one_tlbench_warning_line(
     path = tmp_path / "t.jsonl"
     path.write_text(json.dumps(_record(0)) + "\n" + json.dumps(_record(1))[:40], "utf-8")
     records = read_records([path])
-    assert [r["id"] for r in records] == ["t0"]
+    assert [r.id for r in records] == ["t0"]
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"tlbench train: warning: {path}:2: truncated last line skipped"]

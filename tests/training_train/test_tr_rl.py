@@ -7,7 +7,7 @@ import inspect
 import json
 
 import pytest
-from conftest import TOOLS, make_record, qcall
+from conftest import TOOLS, make_traj, qcall
 
 from tlbench.reward import openrlhf_reward_func, verl_compute_score
 from training.irm import Critic, PPOTrainerLite, build_rl_rows, gae, irm_reward
@@ -50,7 +50,7 @@ def test_verl_and_openrlhf_hooks_have_the_engines_signatures() -> None:
 
 
 def test_rl_rows_one_per_gold_turn(tok) -> None:
-    rows = build_rl_rows([make_record("a"), make_record("b", with_gold=False)], tok, "qwen25", "qwen")
+    rows = build_rl_rows([make_traj("a"), make_traj("b", with_gold=False)], tok, "qwen25", "qwen")
     assert len(rows) == 3
     assert all(r["prompt"].endswith("<|im_start|>assistant\n") for r in rows)
     assert json.loads(rows[1]["gold"]) == [{"name": "search_news", "arguments": {"q": "x"}}]
@@ -91,7 +91,7 @@ def _changed(before, model) -> int:  # noqa: ANN001
 
 
 def test_ppo_step_changes_actor_and_critic(tiny_model_dir, tok) -> None:
-    rows = build_rl_rows([make_record("a")], tok, "qwen25", "qwen")[:2]
+    rows = build_rl_rows([make_traj("a")], tok, "qwen25", "qwen")[:2]
     rl = RLStage(
         enabled=True,
         algo="ppo",
@@ -113,7 +113,7 @@ def test_ppo_step_changes_actor_and_critic(tiny_model_dir, tok) -> None:
 def test_ppo_checkpoint_resumes(tiny_model_dir, tok, tmp_path) -> None:
     import torch
 
-    rows = build_rl_rows([make_record("a")], tok, "qwen25", "qwen")
+    rows = build_rl_rows([make_traj("a")], tok, "qwen25", "qwen")
     rl = RLStage(
         enabled=True,
         algo="ppo",
@@ -145,7 +145,7 @@ def test_grpo_step_changes_parameters(tiny_model_dir, tok, tmp_path, monkeypatch
 
     varied.__name__ = "irm_reward"
     monkeypatch.setattr(irm, "irm_reward", varied)
-    rows = build_rl_rows([make_record("a")], tok, "qwen25", "qwen")
+    rows = build_rl_rows([make_traj("a")], tok, "qwen25", "qwen")
     rl = RLStage(
         enabled=True,
         actor_lr=1e-2,

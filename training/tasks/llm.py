@@ -26,7 +26,7 @@ from tlbench.errors import InfraError, UsageError
 from tlbench.types import ToolCall, ToolDoc
 from tools_env.simulate import stable_seed
 from training.tasks import Task
-from training.tasks.synthetic import ToolPackage, _usable, near_miss_docs, split_of
+from training.tasks.synthetic import ToolPackage, distractors_for, insert_at_random, split_of, usable_tool
 
 __all__ = ["llm_tasks", "task_prompt", "read_reply", "LLM_TEMPLATE"]
 
@@ -98,8 +98,6 @@ def llm_tasks(
     log: Any = None,
 ) -> list[Task]:
     """Up to ``n`` tasks of ``split`` written by ``model`` at ``base_url`` (``backend`` overrides the client)."""
-    from tlbench.backends.base import GenConfig
-
     if n < 0:
         raise UsageError("the number of tasks must be >= 0")
     if backend is None:
@@ -110,10 +108,11 @@ def llm_tasks(
         (p, d)
         for p in library
         for d in p.docs
-        if _usable(d) and split_of(p.name, d.name, LLM_TEMPLATE) == split
+        if usable_tool(d) and split_of(p.name, d.name, LLM_TEMPLATE) == split
     ]
     if not pool:
         raise UsageError(f"no tool of this library falls in split {split!r}")
+    ask = _Asker(backend, base_url, seed, retries, temperature, max_new_tokens)
     rng = random.Random(stable_seed("llm-tasks", seed, split))  # not cryptography
     tasks: list[Task] = []
     dropped = 0
@@ -121,44 +120,25 @@ def llm_tasks(
     while len(tasks) < n and k < n + retries * n + 10:
         k += 1
         pkg, doc = rng.choice(pool)
-        targets = [doc.name]
-        others = [d for d in pkg.docs if _usable(d) and d.name != doc.name]
+        targets = [doc]
+        others = [d for d in pkg.docs if usable_tool(d) and d.name != doc.name]
         if others and rng.random() < multi_ratio:
-            targets.append(rng.choice(others).name)
-        got = None
-        for attempt in range(retries + 1):
-            cfg = GenConfig(
-                max_new_tokens=max_new_tokens,
-                temperature=temperature,
-                seed=stable_seed("llm-task", seed, k, attempt) % (1 << 31),
-            )
-            gen = backend.generate([task_prompt(pkg.docs, targets)], cfg)[0]
-            if not gen.ok:
-                hint = f"; {gen.hint}" if gen.hint else ""
-                raise InfraError(f"the task model at {base_url} failed: {gen.error}{hint}")
-            got = read_reply(gen.text, pkg.docs, targets)
-            if got is not None:
-                break
+            targets.append(rng.choice(others))
+        got = ask(pkg.docs, [d.name for d in targets], k)
         if got is None:
             dropped += 1
             continue
-        query, calls = got
-        taken = {d.name for d in pkg.docs}
-        distractors: list[ToolDoc] = []
-        by_name = {d.name: d for d in pkg.docs}
-        for name in targets:
-            distractors += near_miss_docs(rng, by_name[name], taken, rng.randint(1, 2))
+        distractors = distractors_for(rng, pkg, targets)
         tools = [d for d in pkg.docs if d.name not in ("ask_to_user", "finish")]
-        for dd in distractors:
-            tools.insert(rng.randrange(len(tools) + 1), dd)
+        insert_at_random(rng, tools, distractors)
         tools += [d for d in pkg.docs if d.name in ("ask_to_user", "finish")]
         tasks.append(
             Task(
                 id=f"llm-{split}-{seed}-{len(tasks)}",
                 source=f"llm:{split}",
-                query=query,
+                query=got[0],
                 tools=tuple(tools),
-                steps=tuple((c,) for c in calls),
+                steps=tuple((c,) for c in got[1]),
                 seed=seed,
                 split=split,
                 meta={"package": pkg.name, "model": model, "near_miss": [d.name for d in distractors]},
@@ -167,3 +147,35 @@ def llm_tasks(
     if dropped:
         print(f"[tasks] llm: {dropped} task(s) dropped after unusable replies", file=log or sys.stderr)
     return tasks
+
+
+class _Asker:
+    """Asks the task model for one task, retrying an unusable reply with a new seed (see the module docstring)."""
+
+    def __init__(
+        self, backend: Any, base_url: str, seed: int, retries: int, temperature: float, max_new_tokens: int
+    ) -> None:
+        self.backend, self.base_url, self.seed, self.retries = backend, base_url, seed, retries
+        self.temperature, self.max_new_tokens = temperature, max_new_tokens
+
+    def __call__(
+        self, docs: Sequence[ToolDoc], targets: Sequence[str], k: int
+    ) -> tuple[str, list[dict[str, Any]]] | None:
+        """(query, calls) of the first acceptable reply for task number ``k``; None after ``retries``
+        unusable ones. :class:`InfraError` when the server fails (an infrastructure fault, not a reply)."""
+        from tlbench.backends.base import GenConfig
+
+        for attempt in range(self.retries + 1):
+            cfg = GenConfig(
+                max_new_tokens=self.max_new_tokens,
+                temperature=self.temperature,
+                seed=stable_seed("llm-task", self.seed, k, attempt) % (1 << 31),
+            )
+            gen = self.backend.generate([task_prompt(docs, targets)], cfg)[0]
+            if not gen.ok:
+                hint = f"; {gen.hint}" if gen.hint else ""
+                raise InfraError(f"the task model at {self.base_url} failed: {gen.error}{hint}")
+            got = read_reply(gen.text, docs, targets)
+            if got is not None:
+                return got
+        return None

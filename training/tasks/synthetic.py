@@ -7,7 +7,7 @@ seedable stream in the same spirit:
   ``ask_to_user`` / ``finish``), one or two of its tools as the gold steps (multi-step with probability
   ``multi_ratio``), argument values drawn from small vocabularies keyed by the parameter's name and schema
   (credentials such as ``api_key`` are never used; a tool that *requires* one is skipped), and a query from
-  one of :data:`TEMPLATES`;
+  one of :data:`TEMPLATES` (values and queries: :mod:`training.tasks.wording`);
 * **near-miss tools**: each task adds ``near_miss`` distractor tools whose names share a prefix with a gold
   tool (``get_weather`` -> ``get_weather_history``, ``get_weather`` -> ``get_forecast``-style last-token
   swaps), so that PKT's key tokens (where the names diverge) matter;
@@ -21,16 +21,15 @@ from __future__ import annotations
 
 import os
 import random
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from tlbench.errors import DataError, UsageError
 from tlbench.types import ToolDoc
 from tools_env.simulate import stable_seed
 from training.tasks import Task
+from training.tasks.wording import TEMPLATES, gold_steps, is_credential
 
 __all__ = [
     "ToolPackage",
@@ -39,75 +38,18 @@ __all__ = [
     "library_from_docs",
     "generate_tasks",
     "near_miss_docs",
+    "distractors_for",
+    "insert_at_random",
+    "usable_tool",
     "split_of",
 ]
 
 LIBRARY_DIR = Path("tooleyes") / "Tool_Library"
 _RESERVED = frozenset({"finish", "ask_to_user"})
-_CREDENTIAL = re.compile(r"(api_?key|apikey|token|secret|password|public_key|auth|credential)", re.IGNORECASE)
 
-#: Query templates: ``{task}`` is the tool's purpose, ``{args}`` the argument phrase.
-TEMPLATES: tuple[str, ...] = (
-    "Could you help me with this: {task}? Use {args}.",
-    "I need the following done: {task}, with {args}.",
-    "Please {task_imp}. Details: {args}.",
-    "My request: {task}. The inputs are {args}.",
-    "Help me out - {task}, using {args}.",
-    "Can you take care of this for me? {Task}. Here is what I have: {args}.",
-    "I'd like to get this sorted: {task} ({args}).",
-    "Task for you: {task}. Go with {args}.",
-)
-_NO_ARG_TEMPLATES: tuple[str, ...] = (
-    "Could you help me with this: {task}?",
-    "Please {task_imp}.",
-    "I need the following done: {task}.",
-    "Can you take care of this for me? {Task}.",
-)
-_THEN = (" After that, ", " Then ", " Once that is done, ", " Next, ")
 
 _SUFFIXES = ("history", "details", "list", "by_id", "batch", "summary", "stats", "v2", "raw", "info")
 _SWAPS = ("info", "list", "search", "status", "details", "data", "record", "report", "summary", "count")
-
-_VOCAB: tuple[tuple[str, tuple[str, ...]], ...] = (
-    (
-        "city|location|place|destination|origin|town",
-        ("Paris", "Tokyo", "Berlin", "Nairobi", "Lima", "Toronto"),
-    ),
-    ("country", ("France", "Japan", "Kenya", "Brazil", "Canada", "India")),
-    ("countrycode|country_code|cc|region|locale", ("US", "FR", "JP", "DE", "BR", "IN")),
-    ("lang|language", ("en", "fr", "de", "es", "ja", "pt")),
-    ("currency", ("USD", "EUR", "JPY", "GBP", "INR")),
-    ("symbol|ticker|stock", ("AAPL", "MSFT", "TSLA", "NVDA", "AMZN")),
-    ("date|day|start|end|from|to", ("2023-05-14", "2022-11-02", "2024-01-20", "2023-08-09")),
-    ("year|season", ("2019", "2020", "2021", "2022", "2023")),
-    ("email", ("ana@example.com", "li.wei@example.org", "sam@example.net")),
-    ("url|link|domain|website", ("https://example.com", "https://example.org/page", "example.net")),
-    ("ip", ("8.8.8.8", "1.1.1.1", "203.0.113.7")),
-    ("breed|animal", ("beagle", "siamese", "husky", "poodle")),
-    ("team|club", ("Lakers", "Arsenal", "Ferrari", "Celtics")),
-    ("league", ("NBA", "Premier League", "Serie A", "La Liga")),
-    ("name|title|author|artist|handle|user", ("Ada Lovelace", "Miles Davis", "Frida Kahlo", "Alan Turing")),
-    ("word|text|txt|sentence|content|message", ("serendipity", "good morning", "hello world", "ephemeral")),
-    (
-        "query|q|search|keyword|topic|term|question",
-        (
-            "solar panels",
-            "vegan recipes",
-            "machine learning",
-            "jazz festivals",
-            "electric cars",
-            "ancient Rome",
-        ),
-    ),
-    ("sort|order", ("asc", "desc")),
-    ("unit|units", ("metric", "imperial")),
-    ("file|path|dir|filename", ("notes.txt", "report.md", "data/out.csv")),
-)
-_NUMERIC = re.compile(
-    r"(limit|page|offset|count|cnt|num|number|size|len|length|radius|rank|id|position|height|weight|max|min"
-    r"|price|interval|amount|quantity|age|lat|lon)",
-    re.IGNORECASE,
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,128 +105,16 @@ def _reserved_docs() -> tuple[ToolDoc, ...]:
 # --------------------------------------------------------------------------------------------- tool choice
 
 
-def _usable(doc: ToolDoc) -> bool:
+def usable_tool(doc: ToolDoc) -> bool:
     """A tool a task can target: not reserved, no required credential."""
     if doc.name in _RESERVED:
         return False
-    return not any(_CREDENTIAL.search(p) for p in doc.required)
+    return not any(is_credential(p) for p in doc.required)
 
 
 def split_of(package: str, tool: str, template: int) -> str:
     """``heldout`` for one (package, tool, template) pair in five, ``train`` otherwise (pure, stable)."""
     return "heldout" if stable_seed("split", package, tool, template) % 5 == 0 else "train"
-
-
-# ------------------------------------------------------------------------------------------------ values
-
-
-def _value(rng: random.Random, name: str, schema: Mapping[str, Any]) -> Any:
-    enum = schema.get("enum")
-    if isinstance(enum, list) and enum:
-        return rng.choice(enum)
-    t = schema.get("type")
-    low = name.lower()
-    if t == "boolean":
-        return rng.choice([True, False])
-    if t in ("integer", "number"):
-        return rng.randint(1, 20)
-    if t == "array":
-        return [_value(rng, name, schema.get("items") or {"type": "string"})]
-    for keys, values in _VOCAB:
-        if any(k == low or k in low.replace("-", "_").split("_") or low.endswith(k) for k in keys.split("|")):
-            return rng.choice(values)
-    if _NUMERIC.search(low):
-        return str(rng.randint(1, 20))  # ToolEyes documents numbers as strings
-    return rng.choice(("alpha", "blue", "summer", "river", "orion", "maple"))
-
-
-def _arguments(rng: random.Random, doc: ToolDoc) -> dict[str, Any]:
-    args: dict[str, Any] = {}
-    for pname, schema in doc.properties.items():
-        if _CREDENTIAL.search(pname):
-            continue
-        if pname in doc.required or rng.random() < 0.5:
-            args[pname] = _value(rng, pname, schema if isinstance(schema, Mapping) else {})
-    return args
-
-
-# ----------------------------------------------------------------------------------------------- queries
-
-_LEAD = re.compile(
-    r"^(?:it\s+|(?:this|the)\s+(?:tool|api|function|endpoint|service)\s+)?(?:is\s+)?(?:(?:used|designed|able|meant)\s+)?"
-    r"(?:to\s+|for\s+|can\s+be\s+used\s+(?:to|for)\s+|can\s+|will\s+|allows?\s+(?:you\s+)?to\s+)?",
-    re.IGNORECASE,
-)
-
-
-def _purpose(doc: ToolDoc) -> tuple[str, str]:
-    """(noun-ish phrase, imperative phrase) describing what ``doc`` does, from its first sentence."""
-    text = (doc.description or doc.name.replace("_", " ")).strip()
-    first = re.split(r"(?<=[.!?])\s", text, maxsplit=1)[0].rstrip(".!? ")
-    body = _LEAD.sub("", first).strip() or doc.name.replace("_", " ")
-    body = re.sub(r"^to\s+", "", body)
-    words = body.split()
-    if (
-        words
-        and words[0].lower().endswith("s")
-        and words[0].lower()
-        in {
-            "returns",
-            "gets",
-            "searches",
-            "retrieves",
-            "provides",
-            "fetches",
-            "finds",
-            "lists",
-            "generates",
-            "creates",
-            "calculates",
-            "converts",
-            "translates",
-            "checks",
-            "shows",
-            "gives",
-        }
-    ):
-        verb = words[0].lower()[:-2] if verb_es(words[0].lower()) else words[0].lower()[:-1]
-        body = " ".join([verb, *words[1:]])
-    imp = body[0].lower() + body[1:] if body else body
-    return imp, imp
-
-
-def verb_es(word: str) -> bool:
-    """True for verbs whose third person adds ``es`` (searches, fetches)."""
-    return word.endswith(("ches", "shes", "sses", "xes"))
-
-
-def _arg_phrase(rng: random.Random, args: Mapping[str, Any]) -> str:
-    parts = []
-    for k, v in args.items():
-        shown = v if isinstance(v, str) else repr(v).replace("'", '"')
-        style = rng.randrange(3)
-        if style == 0:
-            parts.append(f"{k} = {shown}")
-        elif style == 1:
-            parts.append(f"{k.replace('_', ' ').strip()} {shown}")
-        else:
-            parts.append(f'"{shown}" as the {k}')
-    if len(parts) <= 1:
-        return "".join(parts)
-    return ", ".join(parts[:-1]) + " and " + parts[-1]
-
-
-def _query(rng: random.Random, doc: ToolDoc, args: Mapping[str, Any], template: int) -> str:
-    task, imp = _purpose(doc)
-    if args:
-        tpl = TEMPLATES[template % len(TEMPLATES)]
-        text = tpl.format(
-            task=task, task_imp=imp, Task=task[:1].upper() + task[1:], args=_arg_phrase(rng, args)
-        )
-    else:
-        tpl = _NO_ARG_TEMPLATES[template % len(_NO_ARG_TEMPLATES)]
-        text = tpl.format(task=task, task_imp=imp, Task=task[:1].upper() + task[1:])
-    return text
 
 
 # ------------------------------------------------------------------------------------------ near misses
@@ -318,11 +148,24 @@ def near_miss_docs(rng: random.Random, gold: ToolDoc, taken: set[str], k: int) -
     return out
 
 
+def distractors_for(
+    rng: random.Random, package: ToolPackage, gold: Sequence[ToolDoc], counts: tuple[int, int] = (1, 2)
+) -> list[ToolDoc]:
+    """Near misses of every gold tool (``counts`` bounds how many each), named apart from ``package``'s."""
+    taken = {d.name for d in package.docs}
+    out: list[ToolDoc] = []
+    for d in gold:
+        out += near_miss_docs(rng, d, taken, rng.randint(*counts))
+    return out
+
+
+def insert_at_random(rng: random.Random, tools: list[ToolDoc], extra: Sequence[ToolDoc]) -> None:
+    """Put each of ``extra`` at a random place in ``tools`` (a distractor's place gives nothing away)."""
+    for doc in extra:
+        tools.insert(rng.randrange(len(tools) + 1), doc)
+
+
 # -------------------------------------------------------------------------------------------- generation
-
-
-def _candidates(library: Sequence[ToolPackage]) -> list[tuple[ToolPackage, ToolDoc]]:
-    return [(pkg, d) for pkg in library for d in pkg.docs if _usable(d)]
 
 
 def generate_tasks(
@@ -346,7 +189,7 @@ def generate_tasks(
         raise UsageError("max_tools must be >= 1")
     if n < 0:
         raise UsageError("the number of tasks must be >= 0")
-    pool = _candidates(library)
+    pool = [(pkg, d) for pkg in library for d in pkg.docs if usable_tool(d)]
     if not pool:
         raise DataError("the tool set has no usable tool (all reserved or needing credentials)")
     rng = random.Random(stable_seed("synthetic-tasks", seed, split))  # not cryptography
@@ -361,43 +204,18 @@ def generate_tasks(
         if split_of(pkg.name, doc.name, template) != split:
             continue
         chosen = [doc]
-        others = [d for d in pkg.docs if _usable(d) and d.name != doc.name]
+        others = [d for d in pkg.docs if usable_tool(d) and d.name != doc.name]
         if others and rng.random() < multi_ratio:
             chosen.append(rng.choice(others))
-        steps = []
-        queries = []
-        for i, d in enumerate(chosen):
-            args = _arguments(rng, d)
-            steps.append(({"name": d.name, "arguments": args},))
-            q = _query(rng, d, args, template + i)
-            queries.append(
-                q if i == 0 else rng.choice(_THEN) + (q if q.startswith("I") else q[0].lower() + q[1:])
-            )
-        taken = {d.name for d in pkg.docs}
-        distractors: list[ToolDoc] = []
-        for d in chosen:
-            distractors += near_miss_docs(rng, d, taken, rng.randint(*near_miss))
-        tools = [d for d in pkg.docs if d.name not in _RESERVED]
-        if max_tools is not None:
-            keep = {d.name for d in chosen}
-            rest = [d.name for d in tools if d.name not in keep]
-            room = max(0, max_tools - len(keep) - len(distractors))
-            keep |= set(rng.sample(rest, min(room, len(rest))))
-            tools = [d for d in tools if d.name in keep]
-        for dd in distractors:  # at random positions: names are not sorted
-            tools.insert(rng.randrange(len(tools) + 1), dd)
-        reserved = {d.name: d for d in _reserved_docs()} | {
-            d.name: d for d in pkg.docs if d.name in _RESERVED
-        }
-        tools += [reserved["ask_to_user"], reserved["finish"]]
-        k = len(tasks)
+        steps, query = gold_steps(rng, chosen, template)
+        distractors = distractors_for(rng, pkg, chosen, near_miss)
         tasks.append(
             Task(
-                id=f"syn-{split}-{seed}-{k}",
+                id=f"syn-{split}-{seed}-{len(tasks)}",
                 source=f"{source}:{split}",
-                query="".join(queries),
-                tools=tuple(tools),
-                steps=tuple(steps),
+                query=query,
+                tools=_task_tools(rng, pkg, chosen, distractors, max_tools),
+                steps=steps,
                 seed=seed,
                 split=split,
                 meta={
@@ -409,3 +227,24 @@ def generate_tasks(
             )
         )
     return tasks
+
+
+def _task_tools(
+    rng: random.Random,
+    pkg: ToolPackage,
+    chosen: Sequence[ToolDoc],
+    distractors: Sequence[ToolDoc],
+    max_tools: int | None,
+) -> tuple[ToolDoc, ...]:
+    """The tools a task shows: the package's (at most ``max_tools``, the gold ones and the distractors
+    always kept), the distractors at random places, then ``ask_to_user`` and ``finish``."""
+    tools = [d for d in pkg.docs if d.name not in _RESERVED]
+    if max_tools is not None:
+        keep = {d.name for d in chosen}
+        rest = [d.name for d in tools if d.name not in keep]
+        room = max(0, max_tools - len(keep) - len(distractors))
+        keep |= set(rng.sample(rest, min(room, len(rest))))
+        tools = [d for d in tools if d.name in keep]
+    insert_at_random(rng, tools, distractors)
+    reserved = {d.name: d for d in _reserved_docs()} | {d.name: d for d in pkg.docs if d.name in _RESERVED}
+    return (*tools, reserved["ask_to_user"], reserved["finish"])
