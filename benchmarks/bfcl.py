@@ -51,27 +51,10 @@ activity-level handling; ``math_gcd``'s signs showed once the decoder was right;
 booking and other formulas were aligned too, so that the 134 gold results are the official ones bit for
 bit); 3 from tuples (``polygon_area``).
 
-``fixed`` repairs (counts: items whose verdict changes when the gold strings are scored verbatim as the
-prediction, over the 240 items, :func:`repair_counts`; then swept predictions whose exec verdict / decoded
-calls differ from the official ones with that repair alone, 1,578 / 2,273 with all of them):
-
-* ``positional``: positional arguments are named by the doc's parameter order. Changes 1 item
-  (exec_parallel_multiple_18: upstream PI/CF 0, fixed 1; it has a live call, so ``exec`` is None);
-  277 / 371 swept predictions;
-* ``unary_plus``: ``+x`` is ``x``. Changes 0 items (no gold value is written with a unary plus); 60 / 240
-  swept predictions;
-* ``python_parser``: the output is read by the shared python parser instead of BFCL's decoder: a fenced
-  block with a language tag (```` ```python ````), NexusRaven's ``Call:`` prefix and prose around the
-  calls are accepted, the call list's ends are not stripped of ``[ ] '``, and values are Python literals
-  (a bare name, a call, a subscript, ``not``/``~`` or arithmetic on lists or strings is refused). Changes 0
-  items; 1,241 / 1,663 swept predictions (both ways: 672 exec verdicts become right, 569 wrong);
-* ``exec_names``: a predicted call matches a gold call in the execution check only when the names are
-  equal too (upstream compares results alone, so ``calculate_density(mass=50, volume=1)`` would pass for
-  a gold ``calculate_electrostatic_potential_energy(charge=5, voltage=10)``). Changes 0 items; 0 swept;
-* ``undocumented_params``: a gold parameter missing from the item's docs (``price`` of ``book_room`` in
-  exec_multiple_45) is ignored in PI/CF, so a schema-faithful prediction can match. Changes 0 items with
-  gold predictions (1 item is affected: a prediction without ``price`` passes PI/CF there in fixed mode);
-  0 swept (it changes PI/CF only).
+``fixed`` repairs the quirks listed as the flags of :class:`Repairs`, each with what it changes (counts:
+items whose verdict changes when the gold strings are scored verbatim as the prediction, over the 240
+items, :func:`repair_counts`; then swept predictions whose exec verdict / decoded calls differ from the
+official ones with that repair alone, 1,578 / 2,273 with all of them).
 
 In both modes the stale ``execution_result_type`` of exec_parallel_multiple_30 (3 entries for 2 gold calls at
 d6b5fb8) is paired with the calls by index and the extra entry ignored.
@@ -93,9 +76,11 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from benchmarks.base import MODES, Item, ItemScore, LoadReport
+from benchmarks import base
+from benchmarks.base import EXEC, SINGLE_TURN, Benchmark, Item, ItemScore, LoadReport
 from benchmarks.bfcl_decode import decode_upstream as _decode
 from benchmarks.bfcl_decode import read_literal_calls
+from benchmarks.registry import register
 from tlbench import jsonio
 from tlbench.errors import DataError, UsageError
 from tlbench.types import ErrorKind, ParseFailure, ParseResult, ToolCall, ToolDoc, canonical_json
@@ -137,27 +122,38 @@ REL_TOL = 1e-9
 
 
 @dataclass(frozen=True, slots=True)
-class Repairs:
-    """Which upstream quirks to repair (all off = ``upstream``, all on = ``fixed``)."""
+class Repairs(base.Repairs):
+    """Which upstream quirks to repair (all off = ``upstream``, all on = ``fixed``). Counts: items over the
+    240 whose verdict changes with the gold strings as the prediction; swept predictions whose exec verdict /
+    decoded calls differ from the official ones with that repair alone."""
 
     positional: bool = False
+    """Positional arguments are named by the doc's parameter order. Changes 1 item
+    (exec_parallel_multiple_18: upstream PI/CF 0, fixed 1; it has a live call, so ``exec`` is None);
+    277 / 371 swept predictions."""
     unary_plus: bool = False
+    """``+x`` is ``x``. Changes 0 items (no gold value is written with a unary plus); 60 / 240 swept
+    predictions."""
     python_parser: bool = False
+    """The output is read by the shared python parser instead of BFCL's decoder: a fenced block with a
+    language tag (```` ```python ````), NexusRaven's ``Call:`` prefix and prose around the calls are
+    accepted, the call list's ends are not stripped of ``[ ] '``, and values are Python literals (a bare
+    name, a call, a subscript, ``not``/``~`` or arithmetic on lists or strings is refused). Changes 0 items;
+    1,241 / 1,663 swept predictions (both ways: 672 exec verdicts become right, 569 wrong)."""
     exec_names: bool = False
+    """A predicted call matches a gold call in the execution check only when the names are equal too
+    (upstream compares results alone, so ``calculate_density(mass=50, volume=1)`` would pass for a gold
+    ``calculate_electrostatic_potential_energy(charge=5, voltage=10)``). Changes 0 items; 0 swept."""
     undocumented_params: bool = False
+    """A gold parameter missing from the item's docs (``price`` of ``book_room`` in exec_multiple_45) is
+    ignored in PI/CF, so a schema-faithful prediction can match. Changes 0 items with gold predictions (1
+    item is affected: a prediction without ``price`` passes PI/CF there in fixed mode); 0 swept (it changes
+    PI/CF only)."""
 
 
-UPSTREAM = Repairs()
-FIXED = Repairs(True, True, True, True, True)
-
-
-def repairs_for(mode: str) -> Repairs:
-    """The repair set of a mode name; ``UsageError`` for an unknown mode."""
-    if mode == "upstream":
-        return UPSTREAM
-    if mode == "fixed":
-        return FIXED
-    raise UsageError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+UPSTREAM = Repairs.upstream()
+FIXED = Repairs.fixed()
+repairs_for = Repairs.for_mode
 
 
 # ------------------------------------------------------------------------------------------- decoding
@@ -484,15 +480,51 @@ def _read_jsonl(path: Path, report: LoadReport) -> list[tuple[int, dict[str, Any
     return rows
 
 
+@register
 @dataclass(frozen=True, slots=True)
-class Bfcl:
+class Bfcl(Benchmark):
     """BFCL-v3 exec over ``categories``, e.g. ``Bfcl("bfcl-v3-exec-simple", ("simple",))``."""
+
+    family = "bfcl"
+    version = "d6b5fb8c5214ba9733de300256a2998755a3e32c"
+    order = 30
+    title = "BFCL-v3"
+    headline = (*SINGLE_TURN, EXEC)
+    repairs = Repairs
 
     name: str
     categories: tuple[str, ...] = CATEGORIES
     release: str = "d6b5fb8"
     default_format: str = "python"
     metadata: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def variants(cls) -> tuple[Bfcl, ...]:
+        """All four categories together, then each category alone."""
+        return (
+            cls("bfcl-v3-exec"),
+            *(cls(f"bfcl-v3-exec-{c.replace('_', '-')}", (c,)) for c in CATEGORIES),
+        )
+
+    @property
+    def short(self) -> str:
+        """``bfcl``, ``bfcl-simple``, ..."""
+        return self.name.replace("bfcl-v3-exec", "bfcl")
+
+    @property
+    def in_all(self) -> bool:
+        """The single categories are parts of ``bfcl-v3-exec``."""
+        return self.categories == CATEGORIES
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        """The paper's single-turn table reports the 240 items together."""
+        return ("3",) if self.categories == CATEGORIES else ()
+
+    @property
+    def test_set(self) -> bool:
+        """The single categories are parts of ``bfcl-v3-exec``."""
+        return self.categories == CATEGORIES
 
     @property
     def data_files(self) -> tuple[str, ...]:
@@ -501,6 +533,12 @@ class Bfcl:
         names = [f"BFCL_v3_exec_{c}.json" for c in self.categories]
         answers = [] if gold_inline else [f"{folder}/possible_answer/{n}" for n in names]
         return (*(f"{folder}/{n}" for n in names), *answers)
+
+    def tool_docs(self, raw: Any) -> tuple[ToolDoc, ...]:
+        """The doc loader: a question's ``function`` list as BFCL's handlers show it (prompted)."""
+        from tlbench.docs import docs_from_bfcl
+
+        return docs_from_bfcl(prompted_functions(raw))
 
     def load(self, data_dir: Path, report: LoadReport | None = None) -> list[Item]:
         """Items in file order (categories in the order above); malformed lines reported with file:line."""
@@ -529,13 +567,11 @@ class Bfcl:
         return items
 
     def _item(self, index: int, category: str, q: Mapping[str, Any], answer: Mapping[str, Any]) -> Item:
-        from tlbench.docs import docs_from_bfcl
-
         turns = q["question"]
         if not isinstance(turns, list) or not turns or not isinstance(turns[0], list):
             raise ValueError("'question' must be a list of turns")
         messages = tuple({"role": str(m["role"]), "content": str(m["content"])} for m in turns[0])
-        docs = docs_from_bfcl(prompted_functions(q.get("function") or []))
+        docs = self.tool_docs(q.get("function") or [])
         gold_strings = answer["ground_truth"]
         if not isinstance(gold_strings, list) or not gold_strings:
             raise ValueError("'ground_truth' must be a non-empty list of call strings")
@@ -579,7 +615,7 @@ class Bfcl:
         self, item: Item, output: str, mode: str = "upstream", fmt: str | None = None
     ) -> ItemScore:
         """Exec verdict (executable items) and TS/PI/CF of one raw output; never raises on bad output."""
-        repairs = repairs_for(mode)
+        repairs = self.repairs_for(mode)
         parse = _read_output(output, item, repairs, fmt)
         calls = tuple(parse.calls) if parse.ok else ()
         detail: dict[str, Any] = {"mode": mode}
@@ -643,14 +679,4 @@ def repair_counts(data_dir: Path, release: str = "d6b5fb8") -> dict[str, int]:
     return out
 
 
-def _make(category: str | None) -> Bfcl:
-    if category is None:
-        return Bfcl("bfcl-v3-exec")
-    return Bfcl(f"bfcl-v3-exec-{category.replace('_', '-')}", (category,))
-
-
-BFCL_ALL = _make(None)
-BFCL_SIMPLE = _make("simple")
-BFCL_MULTIPLE = _make("multiple")
-BFCL_PARALLEL = _make("parallel")
-BFCL_PARALLEL_MULTIPLE = _make("parallel_multiple")
+BFCL_ALL, BFCL_SIMPLE, BFCL_MULTIPLE, BFCL_PARALLEL, BFCL_PARALLEL_MULTIPLE = Bfcl.variants()

@@ -312,11 +312,18 @@ def require(data_dir: Path, path: str, manifest: Manifest | None = None) -> Path
     return target
 
 
-def verify_pinned(data_dir: Path, paths: Iterable[str], manifest: Manifest | None = None) -> None:
+def verify_pinned(
+    data_dir: Path,
+    paths: Iterable[str],
+    manifest: Manifest | None = None,
+    *,
+    pins: Mapping[str, str] | None = None,
+) -> None:
     """``DataError`` naming the first present file among ``paths`` whose bytes differ from its pin.
 
-    ``paths`` are manifest paths; one ending in ``/`` stands for every manifest file under it. Absent files
-    are left to the loader (it names the fix). Why: scores compare only on the pinned bytes; a file with a
+    ``paths`` are manifest paths; one ending in ``/`` stands for every manifest file under it. ``pins``
+    (path -> sha256) pins files the manifest does not list (a benchmark's own declaration). Absent files are
+    left to the loader (it names the fix). Why: scores compare only on the pinned bytes; a file with a
     corrupt item or an edited gold answer would otherwise be scored on fewer or other items, with exit 0.
     """
     wanted = tuple(paths)
@@ -329,6 +336,13 @@ def verify_pinned(data_dir: Path, paths: Iterable[str], manifest: Manifest | Non
                 f"benchmark data file differs from the pinned one in benchmarks/manifest.json ({found.detail}); "
                 f"restore it with 'tlbench data import DIR' or 'tlbench data pull {entry.benchmark}'",
                 path=str(entry.local(Path(data_dir))),
+            )
+    for path, digest in (pins or {}).items():
+        target = Path(data_dir, *PurePosixPath(path).parts)
+        if target.is_file() and sha256_file(target) != digest:
+            raise DataError(
+                f"benchmark data file differs from the sha256 its benchmark pins ({digest[:16]}...)",
+                path=str(target),
             )
 
 

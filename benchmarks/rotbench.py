@@ -39,27 +39,7 @@ from the public golds (every file, noise level and turn; 53 kinds of mutation of
 types and format), upstream mode gives the official ``evaluate.py``'s TS/PI/CF on all 14,000; the 574 on
 which ``evaluate.py`` raises are scored 0/0/0 as unparsable.
 
-``fixed`` repairs four things. Counts: items whose score changes when the first gold answer of every item
-is scored as the prediction, over all ten files (1,400 items; see the tests), and swept predictions whose
-fixed-mode TS/PI/CF differ from the official verdict with that repair alone (2,255 with all four):
-
-* ``empty_args``: ``{}`` arguments are a valid call (upstream ceiling 92.38 on First_Turn/clean becomes
-  100). Changes 8/16/16/10/8 First_Turn and 3/6/6/3/1 Third_Turn items (clean/slight/medium/heavy/union),
-  77 in all (84 of the 1,912 individual gold answers when each gold answer is scored as a prediction);
-  923 swept predictions;
-* ``fresh_copy``: every gold is compared with a fresh copy of the prediction (no in-place mutation).
-  Changes 0 items with first-gold predictions, and 24 individual gold answers over the ten files when each
-  one is scored as a prediction (an earlier gold of the same tool matches keys but not values, as for
-  item 1's third gold: upstream TS=PI=1, CF=0); 8 swept predictions;
-* ``position_names``: ``finish`` / ``ask_to_user`` mean the position tools only. A literal ``finish`` /
-  ``ask_to_user`` prediction is accepted for the finish/ask-position tool only when no tool of the item is
-  really called that (upstream accepts ``finish`` even when the heavy noise gave that name to another
-  tool, and never accepts ``ask_to_user`` for a renamed ask tool), and values are compared for every tool
-  but the two position tools (upstream skips them for a tool literally named ``finish`` / ``ask_to_user``
-  too). Changes 0 items with gold predictions (gold answers use the item's own names); 138 swept
-  predictions (123 of them the literal-name value skip);
-* ``strip_name``: surrounding whitespace (spaces, ``\\r``, several newlines) around the action name is
-  ignored. Changes 0 items with gold predictions; 1,119 swept predictions.
+``fixed`` repairs four things: the flags of :class:`Repairs`, each with what it changes (measured).
 
 In both modes the parse-failure reason is kept in ``detail["failure"]``; the classifier categories come
 from :func:`tlbench.classify.classify` against the gold alternatives with ``"None"`` as the wildcard value.
@@ -75,10 +55,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from benchmarks.base import MODES, Item, ItemScore, LoadReport
+from benchmarks import base
+from benchmarks.base import SINGLE_TURN, Benchmark, Item, ItemScore, LoadReport
+from benchmarks.registry import register
 from tlbench import jsonio
 from tlbench.errors import DataError, UsageError
-from tlbench.types import ErrorKind, ParseFailure, ParseResult, ToolCall
+from tlbench.types import ErrorKind, ParseFailure, ParseResult, ToolCall, ToolDoc
 
 __all__ = [
     "TURNS",
@@ -106,26 +88,38 @@ _INPUT = "Action Input:"
 
 
 @dataclass(frozen=True, slots=True)
-class Repairs:
-    """Which upstream quirks to repair (all off = ``upstream``, all on = ``fixed``)."""
+class Repairs(base.Repairs):
+    """The quirks of ``evaluate.py`` that ``fixed`` mode repairs. Counts: items whose score changes when the
+    first gold answer of every item is scored as the prediction, over all ten files (1,400 items; see the
+    tests), and swept predictions whose fixed-mode TS/PI/CF differ from the official verdict with that
+    repair alone (2,255 with all four)."""
 
     empty_args: bool = False
+    """``{}`` arguments are a valid call (upstream ceiling 92.38 on First_Turn/clean becomes 100). Changes
+    8/16/16/10/8 First_Turn and 3/6/6/3/1 Third_Turn items (clean/slight/medium/heavy/union), 77 in all (84
+    of the 1,912 individual gold answers when each gold answer is scored as a prediction); 923 swept
+    predictions."""
     fresh_copy: bool = False
+    """Every gold is compared with a fresh copy of the prediction (no in-place mutation). Changes 0 items
+    with first-gold predictions, and 24 individual gold answers over the ten files when each one is scored
+    as a prediction (an earlier gold of the same tool matches keys but not values, as for item 1's third
+    gold: upstream TS=PI=1, CF=0); 8 swept predictions."""
     position_names: bool = False
+    """``finish`` / ``ask_to_user`` mean the position tools only. A literal ``finish`` / ``ask_to_user``
+    prediction is accepted for the finish/ask-position tool only when no tool of the item is really called
+    that (upstream accepts ``finish`` even when the heavy noise gave that name to another tool, and never
+    accepts ``ask_to_user`` for a renamed ask tool), and values are compared for every tool but the two
+    position tools (upstream skips them for a tool literally named ``finish`` / ``ask_to_user`` too).
+    Changes 0 items with gold predictions (gold answers use the item's own names); 138 swept predictions
+    (123 of them the literal-name value skip)."""
     strip_name: bool = False
+    """Surrounding whitespace (spaces, ``\\r``, several newlines) around the action name is ignored. Changes
+    0 items with gold predictions; 1,119 swept predictions."""
 
 
-UPSTREAM = Repairs()
-FIXED = Repairs(empty_args=True, fresh_copy=True, position_names=True, strip_name=True)
-
-
-def repairs_for(mode: str) -> Repairs:
-    """The repair set of a mode name; ``UsageError`` for an unknown mode."""
-    if mode == "upstream":
-        return UPSTREAM
-    if mode == "fixed":
-        return FIXED
-    raise UsageError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+UPSTREAM = Repairs.upstream()
+FIXED = Repairs.fixed()
+repairs_for = Repairs.for_mode
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,15 +282,45 @@ def _tool_list(system: str) -> list[Any]:
     return tools
 
 
+@register
 @dataclass(frozen=True, slots=True)
-class RoTBench:
+class RoTBench(Benchmark):
     """One RoTBench file, e.g. ``RoTBench("rotbench-first-clean", "first", "clean")``."""
+
+    family = "rotbench"
+    version = "637e43ae9a978036774c92bb2ab11a83609e304b"
+    order = 20
+    title = "RoTBench"
+    prompt_style = "react"  # each item's system prompt is the ReAct prompt of the benchmark
+    headline = SINGLE_TURN
+    repairs = Repairs
+    wildcard = NONE_VALUE
 
     name: str
     turn: str
     level: str
     default_format: str = "react"
     metadata: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def variants(cls) -> tuple[RoTBench, ...]:
+        """The ten files: both turns at every noise level."""
+        return tuple(cls(f"rotbench-{turn}-{level}", turn, level) for turn in TURNS for level in LEVELS)
+
+    @property
+    def short(self) -> str:
+        """``rot1-clean``, ``rot3-union``, ..."""
+        return f"rot{1 if self.turn == 'first' else 3}-{self.level}"
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        """The paper's single-turn and ablation tables report First_Turn / clean."""
+        return ("3", "5") if (self.turn, self.level) == ("first", "clean") else ()
+
+    @property
+    def test_set(self) -> bool:
+        """The ten files share their queries: clean and union (first turn) stand for all of them."""
+        return self.turn == "first" and self.level in ("clean", "union")
 
     @property
     def relpath(self) -> str:
@@ -307,6 +331,12 @@ class RoTBench:
     def data_files(self) -> tuple[str, ...]:
         """The pinned files ``load`` reads (``benchmarks/manifest.json`` paths)."""
         return (self.relpath,)
+
+    def tool_docs(self, raw: Any) -> tuple[ToolDoc, ...]:
+        """The doc loader: the tool list of an item's system prompt (:func:`_tool_list`) as docs."""
+        from tlbench.docs import docs_from_openai_list
+
+        return docs_from_openai_list(raw)
 
     def load(self, data_dir: Path, report: LoadReport | None = None) -> list[Item]:
         """Items in file order; a malformed entry is reported (``file:item N``) and skipped."""
@@ -335,8 +365,6 @@ class RoTBench:
         return items
 
     def _item(self, index: int, entry: Any, total: int, report: LoadReport, path: Path) -> Item:
-        from tlbench.docs import docs_from_openai_list
-
         if not isinstance(entry, Mapping):
             raise ValueError("not a JSON object")
         conv = entry["conversations"]
@@ -347,7 +375,7 @@ class RoTBench:
             raise ValueError("the last conversation entry must hold the list of gold answers")
         messages = tuple(_convert_message(m) for m in conv[:-1])
         tools = _tool_list(messages[0]["content"])
-        docs = docs_from_openai_list(tools)
+        docs = self.tool_docs(tools)
         names = [str(t.get("name")) if isinstance(t, Mapping) else "" for t in tools]
         gold: list[tuple[ToolCall, ...]] = []
         for j, text in enumerate(answers):
@@ -385,7 +413,7 @@ class RoTBench:
         self, item: Item, output: str, mode: str = "upstream", fmt: str | None = None
     ) -> ItemScore:
         """TS/PI/CF of one raw output (see the module docstring); never raises on bad output."""
-        repairs = repairs_for(mode)
+        repairs = self.repairs_for(mode)
         act, extra = _read_output(output, item, repairs, fmt)
         detail: dict[str, Any] = {"mode": mode, **extra}
         if act.ok:
@@ -474,34 +502,5 @@ def _categories(parse: ParseResult, item: Item) -> tuple[ErrorKind, ...]:
     return verdict.kinds
 
 
-def _make(turn: str, level: str) -> RoTBench:
-    return RoTBench(f"rotbench-{turn}-{level}", turn, level)
-
-
-ROTBENCH_FIRST_CLEAN = _make("first", "clean")
-ROTBENCH_FIRST_SLIGHT = _make("first", "slight")
-ROTBENCH_FIRST_MEDIUM = _make("first", "medium")
-ROTBENCH_FIRST_HEAVY = _make("first", "heavy")
-ROTBENCH_FIRST_UNION = _make("first", "union")
-ROTBENCH_THIRD_CLEAN = _make("third", "clean")
-ROTBENCH_THIRD_SLIGHT = _make("third", "slight")
-ROTBENCH_THIRD_MEDIUM = _make("third", "medium")
-ROTBENCH_THIRD_HEAVY = _make("third", "heavy")
-ROTBENCH_THIRD_UNION = _make("third", "union")
-
-#: Every RoTBench file by registry name (``benchmarks/__init__.py`` registers the constants lazily).
-ROTBENCH: Mapping[str, RoTBench] = {
-    b.name: b
-    for b in (
-        ROTBENCH_FIRST_CLEAN,
-        ROTBENCH_FIRST_SLIGHT,
-        ROTBENCH_FIRST_MEDIUM,
-        ROTBENCH_FIRST_HEAVY,
-        ROTBENCH_FIRST_UNION,
-        ROTBENCH_THIRD_CLEAN,
-        ROTBENCH_THIRD_SLIGHT,
-        ROTBENCH_THIRD_MEDIUM,
-        ROTBENCH_THIRD_HEAVY,
-        ROTBENCH_THIRD_UNION,
-    )
-}
+#: Every RoTBench file by registry name.
+ROTBENCH: Mapping[str, RoTBench] = {b.name: b for b in RoTBench.variants()}

@@ -39,16 +39,9 @@ CF = and equal values, best by (CF, PI, TS); ``"all"`` (Mode B) needs the whole 
 order-free and one-to-one like BFCL parallel items (TS: equal name multisets; PI: equal (name, key set)
 multisets; CF: a perfect matching of equal calls). In ``"all"`` a ReAct output is read action by action.
 
-Modes: ``upstream`` is the note's strict scorer. ``fixed`` adds the lenient variants the note proposes
-(counts: items whose verdict changes with gold answers as predictions - 0 each, since gold matches itself;
-the repairs matter for model outputs):
-
-* ``case``: strings compared case-insensitively with whitespace runs collapsed (gold "Las vegas");
-* ``list_string``: a list and a comma-joined string of the same elements are equal (``symbols`` is typed
-  string, "A list of currencies"; the repaired gold gives lists);
-* ``errata``: the gold typo ``"chart_name": "Arriivals"`` (AviationAPI 2) also accepts "Arrivals";
-* ``empty_optional``: a predicted optional parameter whose value is empty (``""``, ``None``, ``[]``, ``{}``)
-  and that the gold call does not use is ignored for PI.
+Modes: ``upstream`` is the note's strict scorer. ``fixed`` adds the lenient variants the note proposes, the
+flags of :class:`Repairs` (each changes 0 items with gold answers as predictions, since gold matches itself;
+the repairs matter for model outputs).
 
 Remaining arbitrary gold choices (Fruityvice 9 picks apple and banana for "fruits in season"; CurrencyBeacon
 9/10 assume July 2023; Cataas 5 uses three ``getRandomCat`` calls) are not repaired: they bound a model's CF
@@ -65,8 +58,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from benchmarks.base import MODES, Item, ItemScore, LoadReport
+from benchmarks import base
+from benchmarks.base import SINGLE_TURN, Benchmark, Item, ItemScore, LoadReport
 from benchmarks.bfcl import perfect_matching
+from benchmarks.registry import register
 from tlbench import jsonio
 from tlbench.errors import DataError, UsageError
 from tlbench.types import ErrorKind, ParseFailure, ParseResult, ToolCall, ToolDoc
@@ -102,26 +97,25 @@ _EMPTY: tuple[Any, ...] = ("", None, [], {})
 
 
 @dataclass(frozen=True, slots=True)
-class Repairs:
-    """Lenient variants (all off = ``upstream``, all on = ``fixed``)."""
+class Repairs(base.Repairs):
+    """Lenient variants (all off = ``upstream``, all on = ``fixed``). Counts: items whose verdict changes with
+    gold answers as predictions - 0 each, since gold matches itself; the repairs matter for model outputs."""
 
     case: bool = False
+    """Strings compared case-insensitively with whitespace runs collapsed (gold "Las vegas")."""
     list_string: bool = False
+    """A list and a comma-joined string of the same elements are equal (``symbols`` is typed string, "A
+    list of currencies"; the repaired gold gives lists)."""
     errata: bool = False
+    """The gold typo ``"chart_name": "Arriivals"`` (AviationAPI 2) also accepts "Arrivals"."""
     empty_optional: bool = False
+    """A predicted optional parameter whose value is empty (``""``, ``None``, ``[]``, ``{}``) and that the
+    gold call does not use is ignored for PI."""
 
 
-UPSTREAM = Repairs()
-FIXED = Repairs(True, True, True, True)
-
-
-def repairs_for(mode: str) -> Repairs:
-    """The repair set of a mode name; ``UsageError`` for an unknown mode."""
-    if mode == "upstream":
-        return UPSTREAM
-    if mode == "fixed":
-        return FIXED
-    raise UsageError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+UPSTREAM = Repairs.upstream()
+FIXED = Repairs.fixed()
+repairs_for = Repairs.for_mode
 
 
 def repair_action_input(text: str) -> tuple[dict[str, Any], bool]:
@@ -325,24 +319,51 @@ def _render(call: ToolCall) -> str:
     return f"Action: {call.name}\nAction Input: {jsonio.dumps(dict(call.arguments))}"
 
 
+@register
 @dataclass(frozen=True, slots=True)
-class ToolAlpaca:
+class ToolAlpaca(Benchmark):
     """ToolAlpaca eval_real; ``calls`` is ``"first"`` (Mode A) or ``"all"`` (Mode B)."""
+
+    family = "toolalpaca"
+    version = "189069998d64a7baf1b4a1c3c4b2e75eb9d05532"
+    order = 10
+    title = "ToolAlpaca"
+    headline = SINGLE_TURN
+    repairs = Repairs
 
     name: str
     calls: str = "first"
     default_format: str = "react"
     metadata: Mapping[str, Any] = field(default_factory=dict)
 
+    @classmethod
+    def variants(cls) -> tuple[ToolAlpaca, ...]:
+        """Mode A only: Mode B (:data:`TOOLALPACA_REAL_ALL`) is scored by the tests, not registered."""
+        return (cls("toolalpaca-real"),)
+
+    @property
+    def short(self) -> str:
+        """``alpaca`` (``alpaca-all`` for Mode B)."""
+        return "alpaca" if self.calls == "first" else "alpaca-all"
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        """The paper's single-turn and ablation tables (Mode A)."""
+        return ("3", "5") if self.calls == "first" else ()
+
     @property
     def data_files(self) -> tuple[str, ...]:
         """The pinned files ``load`` reads (``benchmarks/manifest.json`` paths)."""
         return (RELPATH,)
 
-    def load(self, data_dir: Path, report: LoadReport | None = None) -> list[Item]:
-        """114 items in file order; a malformed API entry or gold call is reported and skipped."""
+    def tool_docs(self, raw: Any) -> tuple[ToolDoc, ...]:
+        """The doc loader: one API entry of ``eval_real.json`` (:func:`tlbench.docs.docs_from_toolalpaca`)."""
         from tlbench.docs import docs_from_toolalpaca
 
+        return docs_from_toolalpaca(raw)
+
+    def load(self, data_dir: Path, report: LoadReport | None = None) -> list[Item]:
+        """114 items in file order; a malformed API entry or gold call is reported and skipped."""
         path = Path(data_dir) / RELPATH
         try:
             raw = jsonio.parse(path.read_text(encoding="utf-8"))
@@ -375,7 +396,7 @@ class ToolAlpaca:
                     path, None, f"API {a} ({api['Name']}) skipped: Instructions/Golden_Answers mismatch"
                 )
                 continue
-            docs = docs_from_toolalpaca(api)
+            docs = self.tool_docs(api)
             for k, (text, answer) in enumerate(zip(instructions, answers, strict=True)):
                 try:
                     items.append(self._item(len(items), api, k, text, answer, docs))
@@ -438,7 +459,7 @@ class ToolAlpaca:
         self, item: Item, output: str, mode: str = "upstream", fmt: str | None = None
     ) -> ItemScore:
         """TS/PI/CF of one raw output (Mode A or B per ``calls``); never raises on bad output."""
-        repairs = repairs_for(mode)
+        repairs = self.repairs_for(mode)
         every = self.calls == "all"
         parse = _read_output(output, item, fmt, every)
         calls = tuple(parse.calls) if parse.ok else ()
@@ -507,5 +528,5 @@ def _without(doc: ToolDoc, drop: set[str]) -> ToolDoc:
     )
 
 
-TOOLALPACA_REAL = ToolAlpaca("toolalpaca-real")
+TOOLALPACA_REAL = ToolAlpaca.variants()[0]
 TOOLALPACA_REAL_ALL = ToolAlpaca("toolalpaca-real-all", calls="all")

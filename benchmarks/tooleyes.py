@@ -92,11 +92,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from benchmarks.base import MODES, Item, ItemScore, LoadReport
+from benchmarks.base import EPISODE, Benchmark, Item, ItemScore, LoadReport
 from benchmarks.metrics import Aggregate, bootstrap_ci, bootstrap_indices, pct, ratio_ci
 from benchmarks.pyeval import PyEval, jsonable, python_eval
+from benchmarks.registry import register
 from tlbench import jsonio
-from tlbench.errors import DataError, UsageError
+from tlbench.errors import DataError
 from tlbench.types import ErrorKind, Feedback, ToolCall, ToolDoc
 
 __all__ = ["TOOLEYES", "ToolEyes", "EpisodeStats", "react_split", "episode_stats", "upstream_side_stats"]
@@ -551,23 +552,45 @@ def upstream_side_stats(
 # ------------------------------------------------------------------------------------------------ benchmark
 
 
+@register
 @dataclass(frozen=True, slots=True)
-class ToolEyes:
+class ToolEyes(Benchmark):
     """The ToolEyes zero-shot test set (382 items)."""
+
+    family = "tooleyes"
+    version = "c818fcebe017951570a25e552a7984e40093fd52"
+    order = 40
+    title = "ToolEyes"
+    prompt_style = "react"  # each item's system prompt is the ReAct prompt of the benchmark
+    headline = EPISODE
+    episodic = True
 
     name: str = "tooleyes"
     default_format: str = "react"
-    predictions_are_transcripts: bool = True
+
+    @property
+    def short(self) -> str:
+        """``eyes``."""
+        return "eyes"
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        """The paper's multi-turn and ablation tables."""
+        return ("4", "5")
 
     @property
     def data_files(self) -> tuple[str, ...]:
         """The pinned files ``load`` and the episodes read (manifest paths; a folder ends in ``/``)."""
         return (DATA_FILE, "tooleyes/Tool_Library/")
 
-    def load(self, data_dir: Path, report: LoadReport | None = None) -> list[Item]:
-        """Items in file order with the docs of their tool folder; bad entries are reported and skipped."""
+    def tool_docs(self, raw: Any) -> tuple[ToolDoc, ...]:
+        """The doc loader: a tool folder's ``config_gpt4.json`` (a path, or its loaded list)."""
         from tlbench.docs import docs_from_tooleyes_config
 
+        return docs_from_tooleyes_config(raw)
+
+    def load(self, data_dir: Path, report: LoadReport | None = None) -> list[Item]:
+        """Items in file order with the docs of their tool folder; bad entries are reported and skipped."""
         path = Path(data_dir) / DATA_FILE
         try:
             raw = jsonio.parse(path.read_text(encoding="utf-8"))
@@ -591,7 +614,7 @@ class ToolEyes:
                 if ".." in rel.split("/"):
                     raise ValueError(f"bad tool path {tool_path!r}")
                 if rel not in docs_cache:
-                    docs_cache[rel] = docs_from_tooleyes_config(
+                    docs_cache[rel] = self.tool_docs(
                         Path(data_dir) / "tooleyes" / "Tool_Library" / rel / "config_gpt4.json"
                     )
                 messages = tuple(
@@ -620,8 +643,7 @@ class ToolEyes:
 
     def score_transcript(self, item: Item, record: Mapping[str, Any], mode: str = "upstream") -> ItemScore:
         """DE/CE/VA of one episode transcript; a malformed transcript scores as a failed episode."""
-        if mode not in MODES:
-            raise UsageError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+        self.repairs_for(mode)  # UsageError for an unknown mode; the side statistics' quirks follow ``mode``
         try:
             stats = episode_stats(record, item.tools)
             upstream = mode == "upstream"
@@ -756,4 +778,4 @@ def _cis(scores: Sequence[ItemScore], resamples: int, seed: int) -> dict[str, tu
     }
 
 
-TOOLEYES = ToolEyes()
+(TOOLEYES,) = ToolEyes.variants()

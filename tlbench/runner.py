@@ -14,7 +14,7 @@ Why it is shaped this way:
   then generated in length-sorted chunks of ``batch_size`` through :class:`~tlbench.backends.CachedBackend`,
   which writes each chunk to the SQLite cache as soon as it finishes. A killed run re-run with the same
   command finds every finished chunk in the cache and regenerates nothing that was done.
-* **Episodes** (ToolEyes; any benchmark with ``predictions_are_transcripts``): active episodes are
+* **Episodes** (ToolEyes; any ``episodic`` benchmark): active episodes are
   stepped together (all of them, or waves of one batch with the transformers backend, which then reuses
   each episode's keys/values between rounds), so each round is one batched generation call; an episode
   gets at most 9 generations
@@ -605,7 +605,7 @@ def _run_benchmark(ctx: _Context, name: str, bench: Any, items: list[Any]) -> No
     config = GenConfig(max_new_tokens=ctx.cfg.max_new_tokens, stop=stop_for(fmt), seed=ctx.cfg.seed)
     out_dir = ctx.cfg.out / name
     out_dir.mkdir(parents=True, exist_ok=True)
-    episodes = bool(getattr(bench, "predictions_are_transcripts", False))
+    episodes = bench.episodic
     if episodes:
         records, extras = _run_episodes(ctx, name, items, fmt, parser, config)
         errors = [extra.pop("infra_error", None) for extra in extras]
