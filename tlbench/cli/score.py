@@ -14,7 +14,7 @@ an unknown name lists them all. ``--benchmarks all`` runs every one that is not 
 FILE is JSON Lines ``{"index"?: int, "id"?: str, "output": str}``; ``index`` (position in the benchmark
 file) wins over ``id``; a line with neither is matched by its position. A missing item counts as wrong and
 is listed; a duplicate or unknown id/index, or a malformed line, is an error (file:line, exit 2). For an
-episodic benchmark (``tooleyes``) FILE holds episode transcripts (see ``benchmarks/tooleyes.py``).
+episodic benchmark (``tooleyes``) FILE holds episode transcripts (see ``benchmarks/tooleyes``).
 
 ``--json`` prints one object: ``summary`` (the benchmark's headline metrics as percentages with two
 decimals: TS/PI/CF and ``parse_failure_rate``, ``exec_accuracy`` for BFCL, DE/CE/VA for ToolEyes),
