@@ -60,7 +60,7 @@ from typing import Any
 
 from benchmarks import base
 from benchmarks.base import SINGLE_TURN, Benchmark, Item, ItemScore, LoadReport
-from benchmarks.bfcl import perfect_matching
+from benchmarks.bfcl.match import perfect_matching
 from benchmarks.registry import register
 from tlbench import jsonio
 from tlbench.errors import DataError, UsageError
