@@ -1,4 +1,4 @@
-"""BFCL's prompting decoder, reproduced without ``eval`` (``benchmarks/bfcl.py`` upstream mode).
+"""BFCL's prompting decoder, reproduced without ``eval`` (``benchmarks/bfcl`` upstream mode).
 
 What gorilla's ``default_decode_ast_prompting`` / ``default_decode_execute_prompting`` do with a prompted
 model's text (``bfcl/model_handler/utils.py`` at ``d6b5fb8``), and what this module does the same way:

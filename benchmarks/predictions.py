@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from benchmarks.base import BENCHMARKS, MODES, Item, ItemScore, load_complete, missing_score
+from benchmarks.base import MODES, Benchmark, Item, ItemScore, load_complete
+from benchmarks.registry import BENCHMARKS
 from tlbench.errors import DataError, UsageError
 
 __all__ = [
@@ -183,17 +184,15 @@ def load_matched(
 
 
 def score_item_records(
-    bench: Any, items: Sequence[Item], matching: Matching, mode: str, fmt: str | None
+    bench: Benchmark, items: Sequence[Item], matching: Matching, mode: str, fmt: str | None
 ) -> list[ItemScore]:
     """One score per item in file order: the matched record's, or the benchmark's missing score."""
-    transcripts = bool(getattr(bench, "predictions_are_transcripts", False))
-    missing_of = getattr(bench, "missing_score", missing_score)
     scores = []
     for item in items:
         rec = matching.by_index.get(item.index)
         if rec is None:
-            scores.append(missing_of(item))
-        elif transcripts:
+            scores.append(bench.missing_score(item))
+        elif bench.episodic:
             scores.append(bench.score_transcript(item, rec.data, mode))
         else:
             scores.append(bench.score_item(item, rec.data["output"], mode, fmt))
@@ -221,15 +220,14 @@ def score_predictions(
         raise UsageError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
     bench = BENCHMARKS.get(benchmark)
     items = load_complete(bench, Path(data_dir))
-    transcripts = bool(getattr(bench, "predictions_are_transcripts", False))
-    records, matching = load_matched(predictions, items, require_output=not transcripts)
+    records, matching = load_matched(predictions, items, require_output=not bench.episodic)
     scores = score_item_records(bench, items, matching, mode, fmt)
     agg = aggregate_for(bench, scores, resamples=resamples, seed=seed)
     by_index = {it.index: it for it in items}
     return {
         "benchmark": benchmark,
         "mode": mode,
-        "format": fmt or getattr(bench, "default_format", None),
+        "format": fmt or bench.default_format,
         "predictions": str(predictions),
         "n_items": len(items),
         "n_predictions": len(records),

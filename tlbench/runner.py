@@ -14,7 +14,7 @@ Why it is shaped this way:
   then generated in length-sorted chunks of ``batch_size`` through :class:`~tlbench.backends.CachedBackend`,
   which writes each chunk to the SQLite cache as soon as it finishes. A killed run re-run with the same
   command finds every finished chunk in the cache and regenerates nothing that was done.
-* **Episodes** (ToolEyes; any benchmark with ``predictions_are_transcripts``): active episodes are
+* **Episodes** (ToolEyes; any ``episodic`` benchmark): active episodes are
   stepped together (all of them, or waves of one batch with the transformers backend, which then reuses
   each episode's keys/values between rounds), so each round is one batched generation call; an episode
   gets at most 9 generations
@@ -53,7 +53,7 @@ from tlbench.backends import Backend, CachedBackend, GenConfig, Generation, Gene
 from tlbench.errors import UsageError
 
 __all__ = [
-    "ALL_BENCHMARKS",
+    "all_benchmarks",
     "RunConfig",
     "check_config",
     "Progress",
@@ -64,18 +64,21 @@ __all__ = [
     "default_out",
 ]
 
-#: ``--benchmarks all``, in run order (docs/formats.md).
-ALL_BENCHMARKS: tuple[str, ...] = (
-    "toolalpaca-real",
-    *(
-        f"rotbench-{t}-{lv}"
-        for t in ("first", "third")
-        for lv in ("clean", "slight", "medium", "heavy", "union")
-    ),
-    "bfcl-v3-exec",
-    "tooleyes",
-)
-_REACT_NATIVE = ("rotbench-", "tooleyes")
+
+def all_benchmarks() -> tuple[str, ...]:
+    """``--benchmarks all``, in run order (docs/formats.md): every registered benchmark that is not a split of
+    another (``Benchmark.in_all``), by family ``order``."""
+    from benchmarks import BENCHMARKS
+
+    return tuple(b.name for b in BENCHMARKS.all() if b.in_all)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "ALL_BENCHMARKS":  # computed from the registry (a registered benchmark joins it)
+        return all_benchmarks()
+    raise AttributeError(f"module 'tlbench.runner' has no attribute {name!r}")
+
+
 MAX_GENERATIONS = 9
 #: How often a running score rewrites its manifest (wall time, totals) when nothing new was generated; a
 #: batch that generated something rewrites it at once (~1 ms for a 16 KB manifest, against the seconds a
@@ -91,7 +94,7 @@ class RunConfig:
     model: str
     out: Path
     data_dir: Path
-    benchmarks: tuple[str, ...] = ALL_BENCHMARKS
+    benchmarks: tuple[str, ...] = field(default_factory=all_benchmarks)
     backend: str = "auto"
     prompt_format: str = "auto"
     limit: int | None = None
@@ -150,7 +153,7 @@ def expand_benchmarks(spec: str) -> tuple[str, ...]:
     from benchmarks import BENCHMARKS
 
     if spec.strip() == "all":
-        return ALL_BENCHMARKS
+        return all_benchmarks()
     names: list[str] = []
     for raw in spec.split(","):
         name = raw.strip()
@@ -184,7 +187,15 @@ def formats_for(benchmarks: Sequence[str], requested: str, model_source: Any) ->
     react = auto_react_format(model_source) if model_source is not None else "toolllama-react"
     if general == "openai":
         react = "openai"
-    return {b: react if b.startswith(_REACT_NATIVE) else general for b in benchmarks}
+    return {b: react if _react_native(b) else general for b in benchmarks}
+
+
+def _react_native(name: str) -> bool:
+    """The benchmark's items carry their own ReAct prompt (``Benchmark.prompt_style``)."""
+    from benchmarks import BENCHMARKS
+
+    bench = BENCHMARKS.find(name)
+    return bench is not None and bench.prompt_style == "react"
 
 
 # ------------------------------------------------------------------------------------------------ progress
@@ -257,19 +268,14 @@ def _versions() -> dict[str, str]:
     return out
 
 
-_FAMILY = (
-    ("toolalpaca", "toolalpaca/"),
-    ("rotbench", "rotbench/"),
-    ("bfcl", "bfcl/"),
-    ("tooleyes", "tooleyes/"),
-)
-
-
 def data_hashes(benchmarks: Sequence[str], data_dir: Path) -> dict[str, str]:
     """sha256 of the data files (per ``benchmarks/manifest.json``) of the benchmark families in the run."""
+    from benchmarks import BENCHMARKS
     from benchmarks.data import load_manifest
 
-    prefixes = {pre for fam, pre in _FAMILY if any(b.startswith(fam) for b in benchmarks)}
+    found = (BENCHMARKS.find(b) for b in benchmarks)
+    # the folder named like the family, as before (BFCL's files lie under bfcl_v3_exec/: none is hashed)
+    prefixes = {f"{bench.family}/" for bench in found if bench is not None}
     out: dict[str, str] = {}
     try:
         files = load_manifest().files
@@ -605,7 +611,7 @@ def _run_benchmark(ctx: _Context, name: str, bench: Any, items: list[Any]) -> No
     config = GenConfig(max_new_tokens=ctx.cfg.max_new_tokens, stop=stop_for(fmt), seed=ctx.cfg.seed)
     out_dir = ctx.cfg.out / name
     out_dir.mkdir(parents=True, exist_ok=True)
-    episodes = bool(getattr(bench, "predictions_are_transcripts", False))
+    episodes = bench.episodic
     if episodes:
         records, extras = _run_episodes(ctx, name, items, fmt, parser, config)
         errors = [extra.pop("infra_error", None) for extra in extras]
@@ -861,9 +867,12 @@ def _episode_wave(backend: Backend) -> int | None:
 
 
 def run_table(run_dir: Path) -> str:
-    """The run as one leaderboard row: ``TS/PI/CF`` per benchmark (``+exec`` for BFCL), ``DE/CE/VA`` for
-    ToolEyes; benchmarks not finished yet are left out. A footer line says how the run was made."""
+    """The run as one leaderboard row: each benchmark's headline metrics (``Benchmark.headline``: TS/PI/CF,
+    ``+exec`` for BFCL, DE/CE/VA for ToolEyes) under its short name; benchmarks not finished yet are left
+    out. A footer line says how the run was made."""
     from tabulate import tabulate
+
+    from benchmarks import BENCHMARKS
 
     manifest = jsonio.parse((run_dir / "manifest.json").read_text(encoding="utf-8"))
     head = ["model"]
@@ -874,10 +883,10 @@ def run_table(run_dir: Path) -> str:
             continue
         result = jsonio.parse(path.read_text(encoding="utf-8"))
         summary = result.get("summary", {})
-        keys = ["DE", "CE", "VA"] if "VA" in summary else ["TS", "PI", "CF"]
-        if "exec_accuracy" in summary:
-            keys.append("exec_accuracy")
-        head.append(f"{_short(name)}\n" + "/".join(k.replace("_accuracy", "") for k in keys))
+        bench = BENCHMARKS.get(name)
+        metrics = [m for m in bench.headline if not m.optional or m.key in summary]
+        keys = [m.key for m in metrics]
+        head.append(f"{bench.short}\n" + "/".join(m.title for m in metrics))
         scored = summary.get("n") != 0  # nothing scored (every generation failed): no figure, not a zero
         cell = "/".join(_num(summary.get(k) if scored else None) for k in keys)
         failed = (result.get("infra_failures") or {}).get("count")
@@ -907,18 +916,6 @@ def _wall(manifest: Mapping[str, Any]) -> str:
         f"{manifest.get('wall_time_total_s')} s over {len(segments) + 1} invocations "
         f"(this one {manifest.get('wall_time_s')} s)"
     )
-
-
-def _short(name: str) -> str:
-    for long, short in (
-        ("rotbench-first-", "rot1-"),
-        ("rotbench-third-", "rot3-"),
-        ("toolalpaca-real", "alpaca"),
-        ("bfcl-v3-exec", "bfcl"),
-        ("tooleyes", "eyes"),
-    ):
-        name = name.replace(long, short)
-    return name
 
 
 def _num(value: Any) -> str:

@@ -1,7 +1,7 @@
-"""Decontamination report: how much a training set overlaps the four test sets.
+"""Decontamination report: how much a training set overlaps the test sets of the benchmarks.
 
-For every collected or imported trajectory file ``FILE``, ``FILE.decontam.json`` records, per test set
-(ToolAlpaca real, RoTBench, BFCL-v3 exec, ToolEyes):
+For every collected or imported trajectory file ``FILE``, ``FILE.decontam.json`` records, per test set (a
+benchmark family: ToolAlpaca real, RoTBench, BFCL-v3 exec, ToolEyes; :func:`test_set_benchmarks`):
 
 * **tool names**: distinct tool names of the training set (``finish`` / ``ask_to_user`` left out) that also
   occur in the test set's tool docs, and the fraction of the training set's *called* tools they cover;
@@ -24,15 +24,29 @@ from typing import Any
 from tlbench import jsonio
 from tlbench.errors import DataError
 
-__all__ = ["TEST_SETS", "SetIndex", "ngrams", "load_test_index", "report", "write_report", "summary_lines"]
+__all__ = [
+    "test_set_benchmarks",
+    "SetIndex",
+    "ngrams",
+    "load_test_index",
+    "report",
+    "write_report",
+    "summary_lines",
+]
 
-#: Test set -> benchmark names whose items make it up (RoTBench's ten sets share queries: clean + union).
-TEST_SETS: dict[str, tuple[str, ...]] = {
-    "toolalpaca": ("toolalpaca-real",),
-    "rotbench": ("rotbench-first-clean", "rotbench-first-union"),
-    "bfcl": ("bfcl-v3-exec",),
-    "tooleyes": ("tooleyes",),
-}
+
+def test_set_benchmarks() -> dict[str, tuple[str, ...]]:
+    """Test set (a benchmark family) -> the benchmarks whose items make it up (``Benchmark.test_set``;
+    RoTBench's ten sets share queries: clean + union), families in registry order."""
+    from benchmarks import BENCHMARKS
+
+    out: dict[str, tuple[str, ...]] = {}
+    for bench in BENCHMARKS.all():
+        if bench.test_set:
+            out[bench.family] = (*out.get(bench.family, ()), bench.name)
+    return out
+
+
 _RESERVED = frozenset({"finish", "ask_to_user", "final_answer"})
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -78,7 +92,7 @@ _CACHE: dict[tuple[str, str, int], SetIndex] = {}
 
 
 def load_test_index(name: str, data_dir: Path, n: int = 8) -> SetIndex:
-    """Index test set ``name`` (a :data:`TEST_SETS` key) from the benchmark data (cached per process)."""
+    """Index test set ``name`` (a :func:`test_set_benchmarks` key) from the benchmark data (cached per process)."""
     key = (name, str(data_dir), n)
     if key in _CACHE:
         return _CACHE[key]
@@ -86,7 +100,7 @@ def load_test_index(name: str, data_dir: Path, n: int = 8) -> SetIndex:
 
     tools: set[str] = set()
     queries: list[str] = []
-    for bench in TEST_SETS[name]:
+    for bench in test_set_benchmarks()[name]:
         items = BENCHMARKS.get(bench).load(Path(data_dir))
         for it in items:
             tools.update(d.name for d in it.tools if d.name.lower() not in _RESERVED)
@@ -109,9 +123,10 @@ def report(
     *,
     n: int = 8,
     examples: int = 3,
-    test_sets: Sequence[str] = tuple(TEST_SETS),
+    test_sets: Sequence[str] | None = None,
 ) -> dict[str, Any]:
-    """The overlap report of trajectory dicts ``records`` against ``test_sets`` (see the module docstring).
+    """The overlap report of trajectory dicts ``records`` against ``test_sets`` (every family of
+    :func:`test_set_benchmarks` by default; see the module docstring).
 
     A test set whose data is missing is reported with ``"error"`` instead of numbers.
     """
@@ -124,7 +139,7 @@ def report(
         "ngram_n": n,
         "test_sets": {},
     }
-    for name in test_sets:
+    for name in test_set_benchmarks() if test_sets is None else test_sets:
         try:
             idx = load_test_index(name, data_dir, n)
         except (DataError, OSError) as exc:

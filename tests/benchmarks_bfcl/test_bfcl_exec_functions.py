@@ -139,11 +139,12 @@ def test_scorer_executes_in_the_tools_env_sandbox_pool() -> None:
     import os
 
     from benchmarks import bfcl
+    from benchmarks.bfcl.execution import _exec_env
     from tlbench.types import ToolCall
 
     ok = bfcl.execute(ToolCall("math_factorial", {"n": 5}))
     assert ok.ok and ok.value == 120
-    pool = bfcl._exec_env().pool
+    pool = _exec_env().pool
     pids = pool.worker_pids
     assert pids and os.getpid() not in pids
     bad = bfcl.execute(ToolCall("math_factorial", {"x": 5}))

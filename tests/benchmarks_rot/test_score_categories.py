@@ -40,7 +40,7 @@ def _react(name: str, args: dict[str, Any]) -> str:
 
 
 def _gold_output(bench: Any, item: Item) -> str:
-    if getattr(bench, "predictions_are_transcripts", False):
+    if bench.episodic:
         finish = {"role": "assistant", "content": _react("finish", {"answer": "ok"})}
         return json.dumps({"messages": [*item.messages, finish]})
     hook = getattr(bench, "gold_output", None)

@@ -73,12 +73,12 @@ def test_trajectories_imports_and_task_files_with_a_deep_line(tmp_path: Path, ca
 
 def test_the_bfcl_loader_skips_a_deep_line_with_a_warning(tmp_path: Path) -> None:
     from benchmarks.base import LoadReport
-    from benchmarks.bfcl import _read_jsonl
+    from benchmarks.bfcl.load import read_jsonl
 
     path = tmp_path / "BFCL_v3_exec_simple.json"
     path.write_text(DEEP + "\n" + json.dumps({"id": "exec_simple_0"}) + "\n", encoding="utf-8")
     report = LoadReport()
-    rows = _read_jsonl(path, report)
+    rows = read_jsonl(path, report)
     assert [n for n, _ in rows] == [2]
     assert any("nested too deeply" in w for w in report.warnings)
 

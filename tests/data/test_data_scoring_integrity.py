@@ -144,10 +144,10 @@ def test_pinned_data_scores_as_before(shared_data: Path, tmp_path: Path, capsys)
 
 def test_a_load_problem_is_refused_even_without_a_pin(tmp_path: Path) -> None:
     """Data the manifest does not pin: an item the loader had to skip still stops scoring (file:line)."""
-    from benchmarks.base import LoadReport, load_complete
+    from benchmarks.base import Benchmark, LoadReport, load_complete
     from tlbench.errors import DataError
 
-    class Half:
+    class Half(Benchmark):
         name = "half"
 
         def load(self, data_dir: Path, report: LoadReport | None = None) -> list:

@@ -28,7 +28,7 @@ CORE = (
     "tlbench/parsers",
     "tlbench/prompts",
     "tlbench/reward.py",
-    "tlbench/docs.py",
+    "tlbench/docs",
     "tlbench/jsonio.py",
     "tlbench/errors.py",
     "tlbench/registry.py",

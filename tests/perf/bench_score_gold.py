@@ -37,7 +37,7 @@ def _render(call: Any, fmt: str) -> str:
 
 
 def _gold_record(bench: Any, item: Any) -> dict[str, Any]:
-    if getattr(bench, "predictions_are_transcripts", False):
+    if bench.episodic:
         finish = {
             "role": "assistant",
             "content": 'Thought: done\nAction: finish\nAction Input: {"answer": "ok"}',

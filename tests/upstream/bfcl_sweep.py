@@ -5,7 +5,7 @@ prompting format (``[func(a=1), g(b='x')]``): ``PER_EXEC_ITEM`` for each of the 
 run offline (the executable checker's verdict is compared there) and ``PER_LIVE_ITEM`` for each of the 106
 items with a live-web call (only the decoder's reading is compared). Each prediction is the item's gold
 call list mutated by one *kind* of mutation; the kinds cycle through :data:`KINDS` in a fixed order, so
-every kind meets every category. They cover ``benchmarks/bfcl.py``'s rules and quirks:
+every kind meets every category. They cover ``benchmarks/bfcl``'s rules and quirks:
 
 * values: changed numbers, strings, lists and booleans; retyped (``5`` / ``5.0`` / ``"5"`` / ``[5]``,
   list / tuple); arithmetic (``10/2``, ``5*2``, ``1/6``), a unary ``+`` (read as ``-``) and ``-(-x)``,

@@ -3,7 +3,7 @@
 Every item of the ten files (First_Turn / Third_Turn x clean, slight, medium, heavy, union: 1,540 items)
 gets ``PER_ITEM`` predictions. Each one is a gold answer of the item mutated by one *kind* of mutation;
 the kinds cycle through :data:`KINDS` in a fixed order over the whole sweep, so every kind meets every file,
-noise level and turn. The kinds cover every rule and quirk of ``benchmarks/rotbench.py``'s docstring:
+noise level and turn. The kinds cover every rule and quirk of ``benchmarks/rotbench/``'s docstring:
 
 * values: changed, retyped (``"5"`` / ``5`` / ``5.0`` / ``true`` / list / null), nested, NaN, unicode, the
   ``"None"`` wildcard changed or dropped;

@@ -1,6 +1,6 @@
 """BFCL-v3 exec: ``--mode upstream`` gives the official checker's verdict on every swept prediction (issue 20).
 
-What "official verdict" means here (BFCL has no official TS/PI/CF; ``benchmarks/bfcl.py`` defines them
+What "official verdict" means here (BFCL has no official TS/PI/CF; ``benchmarks/bfcl`` defines them
 after the research note, on the calls the decoder reads):
 
 * **exec** - the executable checker's verdict, on the 134 items whose gold calls run offline (the 106 with
@@ -55,7 +55,7 @@ import bfcl_sweep as sweep  # noqa: E402
 
 from benchmarks.base import Item  # noqa: E402
 from benchmarks.bfcl import UPSTREAM, Bfcl, Repairs, exec_check  # noqa: E402
-from benchmarks.bfcl import _read_output as read_output  # noqa: E402
+from benchmarks.bfcl.read import read_output  # noqa: E402
 from tools_env.impls.bfcl_exec import LIVE_FUNCTIONS  # noqa: E402
 
 VERDICTS = HERE / "data" / "bfcl_verdicts.txt.gz"

@@ -51,7 +51,7 @@ UPSTREAM_COMMIT = "637e43ae9a978036774c92bb2ab11a83609e304b"
 CRASH_FAILURES = {"empty_name", "not_object", "bad_json"}
 
 #: Swept predictions whose fixed-mode TS/PI/CF differ from the official verdict, per repair alone and
-#: with all repairs (``fixed``); the module docstring of ``benchmarks/rotbench.py`` quotes them.
+#: with all repairs (``fixed``); the ``Repairs`` flags of ``benchmarks/rotbench/scoring.py`` quote them.
 FIXED_DIFFERENCES = {
     "empty_args": 923,
     "fresh_copy": 8,

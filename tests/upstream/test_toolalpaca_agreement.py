@@ -10,7 +10,7 @@ unscorable. Run once on this sweep's ReAct outputs (a scratch driver, ToolAlpaca
 items: the item's tools then ``ask_to_user`` and ``finish``, the gold calls without authentication keys
 as the list of acceptable answers), it gives the Mode A upstream verdicts of tlbench on 5,756 of 10,231
 predictions, 2,823 of the 4,057 well-formed ones: its rules are not ToolAlpaca's. So
-``benchmarks/toolalpaca.py``'s rules (the research note's scorer, its module docstring)
+``benchmarks/toolalpaca/``'s rules (the research note's scorer, its package docstring)
 are tlbench's own, and this test pins them instead against a second, independent reading of that
 docstring: :func:`reference` below, written from the docstring and ``tlbench/parsers/react.py``'s
 written rules without importing either module's code. The sweep (``toolalpaca_sweep.py``) gives for

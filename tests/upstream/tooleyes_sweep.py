@@ -2,7 +2,7 @@
 
 ToolEyes has no gold answers, so the transcripts are built from each item's own tool document and query:
 assistant messages that call the item's tools correctly, then mutated the ways the official scorer
-(``Code/Evaluation/util/utils.py``) and ``benchmarks/tooleyes.py`` tell apart:
+(``Code/Evaluation/util/utils.py``) and ``benchmarks/tooleyes/`` tell apart:
 
 * action names: exact, typos / reversed / random strings / another tool's name (RoTBench's slight, medium
   and heavy noise), case, the literal two characters ``\\n`` and ``Action:`` inside the name, a

@@ -4,7 +4,8 @@
   tlbench data pull [BENCHMARK...]           download from the pinned upstream commits (sha256-verified)
   tlbench data import DIR [BENCHMARK...]     copy from a local mirror laid out like the data dir
 
-Benchmarks: toolalpaca, rotbench, bfcl (alias bfcl-v3-exec), tooleyes; none named means all.
+Benchmarks: the families pinned in benchmarks/manifest.json (``Benchmark.family``: toolalpaca, rotbench,
+bfcl alias bfcl-v3-exec, tooleyes); none named means all.
 Data dir: --data-dir, else $TLBENCH_DATA, else ~/.cache/tlbench/data.
 Mirror URL for pull: --base-url, else $TLBENCH_DATA_URL (files are fetched as {base}/{relative path}).
 """
@@ -52,7 +53,7 @@ def _add_benchmarks(parser: argparse.ArgumentParser) -> None:
         "benchmarks",
         nargs="*",
         metavar="BENCHMARK",
-        help="toolalpaca, rotbench, bfcl (bfcl-v3-exec) or tooleyes (default: all)",
+        help="benchmark families of benchmarks/manifest.json, e.g. rotbench (default: all)",
     )
 
 

@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     from tlbench.report.paper import paper_note, paper_rows
     from tlbench.report.render import render
     from tlbench.report.runs import load_runs
-    from tlbench.report.tables import build_tables
+    from tlbench.report.tables import build_tables, table_specs
 
     if not args.runs and not args.with_paper:
         raise UsageError("give RUN_DIR... (or --with-paper alone for the paper's published tables)")
@@ -63,9 +63,10 @@ def run(args: argparse.Namespace) -> int:
         runs, keys=args.table, paper_rows=extra, baseline=args.baseline, keep_empty=not runs
     )
     if not tables:
+        benches = dict.fromkeys(c.benchmark for spec in table_specs().values() for c in spec.columns)
         raise UsageError(
-            "none of the runs has a benchmark of Tables 3-5 (toolalpaca-real, "
-            "rotbench-first-clean, bfcl-v3-exec, tooleyes); use --table to show empty tables"
+            f"none of the runs has a benchmark of Tables 3-5 ({', '.join(benches)}); "
+            "use --table to show empty tables"
         )
     text = render(tables, args.fmt)
     if args.out is not None:

@@ -8,18 +8,19 @@
                 [--max-new-tokens N] [--dtype auto|float32|bfloat16]
                 [--name NAME] [--base-url URL] [--engine-arg KEY=VALUE ...] [--data-dir DIR]
 
-Names: toolalpaca-real, rotbench-{first,third}-{clean,slight,medium,heavy,union}, bfcl-v3-exec,
-bfcl-v3-exec-{simple,multiple,parallel,parallel-multiple}, tooleyes.
+Names: every registered benchmark (``benchmarks.NAMES``, e.g. rotbench-first-clean, bfcl-v3-exec, tooleyes);
+an unknown name lists them all. ``--benchmarks all`` runs every one that is not a split of another.
 
 FILE is JSON Lines ``{"index"?: int, "id"?: str, "output": str}``; ``index`` (position in the benchmark
 file) wins over ``id``; a line with neither is matched by its position. A missing item counts as wrong and
-is listed; a duplicate or unknown id/index, or a malformed line, is an error (file:line, exit 2). For
-``tooleyes`` FILE holds episode transcripts (see ``benchmarks/tooleyes.py``).
+is listed; a duplicate or unknown id/index, or a malformed line, is an error (file:line, exit 2). For an
+episodic benchmark (``tooleyes``) FILE holds episode transcripts (see ``benchmarks/tooleyes``).
 
-``--json`` prints one object: ``summary`` (TS/PI/CF percentages with two decimals, ``parse_failure_rate``;
-``exec_accuracy`` for BFCL; DE/CE/VA for ToolEyes), ``per_scenario``, ``ci95`` (seeded bootstrap) and
-``items`` (per-item ``id``, ``index``, ``ts``, ``pi``, ``cf``, ``correct``, ``exec``, parsed ``calls``,
-classifier ``categories``). Without it a small table is printed. ``--out DIR`` writes
+``--json`` prints one object: ``summary`` (the benchmark's headline metrics as percentages with two
+decimals: TS/PI/CF and ``parse_failure_rate``, ``exec_accuracy`` for BFCL, DE/CE/VA for ToolEyes),
+``per_scenario``, ``ci95`` (seeded bootstrap) and ``items`` (per-item ``id``, ``index``, ``ts``, ``pi``,
+``cf``, ``correct``, ``exec``, parsed ``calls``, classifier ``categories``). Without it a small table is
+printed. ``--out DIR`` writes
 ``DIR/results.json`` (everything but the items) and ``DIR/items.jsonl``.
 
 ``--model`` generates with the model (a local HF folder, a GGUF file, the built-in ``smollm2-135m``, or a
@@ -91,8 +92,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--prompt-format",
         default="auto",
         metavar="NAME",
-        help="auto (default: the benchmark's ReAct prompt for RoTBench/ToolEyes, the model's format "
-        "otherwise) or a tlbench.prompts format name",
+        help="auto (default: the benchmark's own ReAct prompt where its items carry one, as RoTBench's "
+        "and ToolEyes' do; the model's format otherwise) or a tlbench.prompts format name",
     )
     parser.add_argument(
         "--benchmarks", default="all", metavar="LIST", help="'all' (default) or comma-separated names"

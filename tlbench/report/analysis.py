@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tlbench.report.compare import EPISODE_BENCHMARKS
+from tlbench.report.compare import is_episodic
 from tlbench.report.runs import Run
 from tlbench.types import ErrorKind
 
@@ -153,7 +153,10 @@ def _subtypes(record: Mapping[str, Any], cats: set[str], benchmark: str, item: A
         if want_content:
             out["content_error:unknown"] = 1
         return out
-    wildcard = "None" if benchmark.startswith("rotbench") else None
+    from benchmarks import BENCHMARKS
+
+    bench = BENCHMARKS.find(benchmark)
+    wildcard = bench.wildcard if bench is not None else None  # RoTBench's "None": any value
     verdict = classify(calls, docs, gold, wildcard=wildcard)
     tool_kinds = {cv.wrong_tool.value for cv in verdict.calls if cv.call is not None and cv.wrong_tool}
     content = [cv.content_normalised_equal for cv in verdict.calls if ErrorKind.CONTENT_ERROR in cv.kinds]
@@ -210,7 +213,7 @@ def breakdown(
 ) -> Breakdown:
     """Count the categories of one benchmark's item records (see the module docstring for units)."""
     counts: dict[str, int] = {}
-    if benchmark in EPISODE_BENCHMARKS:
+    if is_episodic(benchmark):
         n = errors = 0
         for rec in records:
             for cat in rec.get("categories") or ():

@@ -14,10 +14,16 @@ from benchmarks.metrics import bootstrap_indices
 from tlbench.report.runs import Run, item_bool
 from tlbench.report.stats import MetricComparison, compare_booleans, compare_ratios
 
-__all__ = ["compare_runs", "EPISODE_BENCHMARKS"]
+__all__ = ["compare_runs", "is_episodic"]
 
-#: Benchmarks whose items are episodes scored DE / CE / VA.
-EPISODE_BENCHMARKS = frozenset({"tooleyes"})
+
+def is_episodic(benchmark: str) -> bool:
+    """Whether the benchmark's items are episodes scored DE / CE / VA (``Benchmark.episodic``); False for a
+    name this code does not register."""
+    from benchmarks import BENCHMARKS
+
+    bench = BENCHMARKS.find(benchmark)
+    return bench is not None and bench.episodic
 
 
 def _num(record: Mapping[str, Any], key: str) -> float:
@@ -48,7 +54,7 @@ def compare_benchmark(
     if not pairs:
         return out, unpaired
     draws = bootstrap_indices(len(pairs), resamples, seed)  # one set of draws for every metric
-    if benchmark in EPISODE_BENCHMARKS:
+    if is_episodic(benchmark):
         for metric, key in (("DE", "de"), ("CE", "ce")):
             out.append(
                 compare_ratios(

@@ -27,7 +27,7 @@ from tlbench import jsonio
 from tlbench.errors import UsageError
 from tlbench.report.analysis import analyze_run, item_categories, load_benchmark_items, robustness
 from tlbench.report.analysis_text import group_by_benchmark, visible_rows
-from tlbench.report.compare import EPISODE_BENCHMARKS
+from tlbench.report.compare import is_episodic
 from tlbench.report.render import TABLE_CSS, html_table
 from tlbench.report.runs import Run
 from tlbench.report.tables import INCOMPLETE, build_tables
@@ -189,7 +189,7 @@ class _Strings:
 def _entry(
     rec: Mapping[str, Any], r: int, b: int, bench: str, data_item: Any, strings: _Strings
 ) -> dict[str, Any]:
-    if bench in EPISODE_BENCHMARKS:
+    if is_episodic(bench):
         flags = {"VA": bool(rec.get("correct"))}
     else:
         flags = {k.upper(): bool(rec.get(k)) for k in ("ts", "pi", "cf")}

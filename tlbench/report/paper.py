@@ -14,7 +14,7 @@ from typing import Any
 
 from tlbench import jsonio
 from tlbench.errors import DataError
-from tlbench.report.tables import TABLES
+from tlbench.report.tables import table_specs
 
 __all__ = ["load_paper", "paper_rows", "paper_note"]
 
@@ -44,7 +44,7 @@ def paper_rows(
     """Per table key, the rows ``(name, values aligned with the table's columns, source)``."""
     data = load_paper() if data is None else data
     out: dict[str, list[tuple[str, Sequence[float | None], str]]] = {}
-    for key, spec in TABLES.items():
+    for key, spec in table_specs().items():
         table = data["tables"].get(key) or {}
         rows = []
         for i, row in enumerate(table.get("rows") or ()):

@@ -1,5 +1,9 @@
 """Leaderboard tables shaped like the TL-Training paper's Tables 3, 4 and 5, and the rules that decorate them.
 
+* **Columns** come from the registry: every benchmark that lists a table in ``Benchmark.tables`` adds its
+  headline metrics (``Benchmark.headline``, optional ones left out) under its ``title``, benchmarks in
+  registry order (:func:`table_specs`).
+
 * One row per run (plus the paper's published rows with ``--with-paper``), then an **Avg** row: the mean of
   the rows above that have a value in the column.
 * **Bold**: the best value of each column among the rows (ties all bold); the highest, except for the error
@@ -21,6 +25,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from tlbench.errors import UsageError
 from tlbench.report.runs import Run
@@ -30,16 +35,20 @@ __all__ = [
     "TableSpec",
     "Row",
     "Table",
-    "TABLES",
-    "LOWER_IS_BETTER",
+    "TITLES",
+    "table_specs",
     "SHADE_LEVELS",
     "INCOMPLETE",
     "build_table",
     "build_tables",
 ]
 
-#: Metrics where a lower value is better (the paper marks them with a down arrow).
-LOWER_IS_BETTER = frozenset({"DE", "CE"})
+#: The paper's tables by key, with their titles; the columns are the registry's (:func:`table_specs`).
+TITLES: Mapping[str, str] = {
+    "3": "Table 3: single-turn tool use (TS / PI / CF, %)",
+    "4": "Table 4: ToolEyes multi-turn (DE, CE lower is better; VA, %)",
+    "5": "Table 5: ablations (ToolAlpaca, RoTBench, ToolEyes)",
+}
 #: Number of darkness levels of the HTML colouring.
 SHADE_LEVELS = 4
 #: Appended to the name of a run row with items left unscored by infrastructure failures.
@@ -53,11 +62,8 @@ class Column:
     group: str
     benchmark: str
     metric: str
-
-    @property
-    def lower_is_better(self) -> bool:
-        """True for the error rates DE and CE."""
-        return self.metric in LOWER_IS_BETTER
+    #: True for the error rates DE and CE (the paper marks them with a down arrow).
+    lower_is_better: bool = False
 
     @property
     def label(self) -> str:
@@ -74,21 +80,27 @@ class TableSpec:
     columns: tuple[Column, ...]
 
 
-def _cols(group: str, benchmark: str, metrics: Sequence[str]) -> tuple[Column, ...]:
-    return tuple(Column(group, benchmark, m) for m in metrics)
+def table_specs() -> dict[str, TableSpec]:
+    """The tables by key ("3", "4", "5"), their columns from the registered benchmarks (module docstring)."""
+    from benchmarks import BENCHMARKS
+
+    columns: dict[str, list[Column]] = {key: [] for key in TITLES}
+    for bench in BENCHMARKS.all():
+        for key in bench.tables:
+            if key not in columns:
+                raise ValueError(f"benchmark {bench.name!r} lists table {key!r}; tables: {', '.join(TITLES)}")
+            columns[key] += [
+                Column(bench.title, bench.name, m.key, m.lower_is_better)
+                for m in bench.headline
+                if not m.optional
+            ]
+    return {key: TableSpec(key, title, tuple(columns[key])) for key, title in TITLES.items()}
 
 
-_TA = _cols("ToolAlpaca", "toolalpaca-real", ("TS", "PI", "CF"))
-_ROT = _cols("RoTBench", "rotbench-first-clean", ("TS", "PI", "CF"))
-_BFCL = _cols("BFCL-v3", "bfcl-v3-exec", ("TS", "PI", "CF"))
-_TE = _cols("ToolEyes", "tooleyes", ("DE", "CE", "VA"))
-
-#: The paper's tables by key ("3", "4", "5").
-TABLES: Mapping[str, TableSpec] = {
-    "3": TableSpec("3", "Table 3: single-turn tool use (TS / PI / CF, %)", _TA + _ROT + _BFCL),
-    "4": TableSpec("4", "Table 4: ToolEyes multi-turn (DE, CE lower is better; VA, %)", _TE),
-    "5": TableSpec("5", "Table 5: ablations (ToolAlpaca, RoTBench, ToolEyes)", _TA + _ROT + _TE),
-}
+def __getattr__(name: str) -> Any:
+    if name == "TABLES":  # computed from the registry (a registered benchmark adds its columns)
+        return table_specs()
+    raise AttributeError(f"module 'tlbench.report.tables' has no attribute {name!r}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,14 +232,15 @@ def build_tables(
 
     A table with no run value at all is left out unless ``keep_empty`` (or it was asked for by key).
     """
-    wanted = list(keys) if keys else list(TABLES)
-    unknown = [k for k in wanted if k not in TABLES]
+    specs = table_specs()
+    wanted = list(keys) if keys else list(specs)
+    unknown = [k for k in wanted if k not in specs]
     if unknown:
-        raise UsageError(f"unknown table {unknown[0]!r}; choose from {', '.join(TABLES)}")
+        raise UsageError(f"unknown table {unknown[0]!r}; choose from {', '.join(specs)}")
     tables = []
     used_baseline = False
     for key in wanted:
-        spec = TABLES[key]
+        spec = specs[key]
         data: list[tuple[str, str, Sequence[float | None], str]] = [
             (r.name, "run", [_value(r, c) for c in spec.columns], str(r.path)) for r in runs
         ]
