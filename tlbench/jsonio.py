@@ -1,14 +1,14 @@
 """The one way tlbench writes JSON: strict, UTF-8 where it can be, and unable to fail on any ``str``.
 
 Why a helper: model output is untrusted text. A model cut off inside an emoji pair leaves a lone surrogate
-(``"\\ud800"``) in a Python ``str``; ``json.dumps(..., ensure_ascii=False)`` keeps it as a raw code point,
+(``"\\ud800"``) in a Python ``str``; ``json.dumps`` with ASCII escaping off keeps it as a raw code point,
 and writing that to a UTF-8 file raises ``UnicodeEncodeError``. A parsed ``1e999999`` is ``float('inf')``,
 which the standard library writes as ``Infinity``: not JSON, and rejected by strict readers.
 
 :func:`dumps` therefore
 
 * keeps every printable non-ASCII character as itself (readable files, byte-identical to
-  ``json.dumps(obj, ensure_ascii=False)`` for ordinary input);
+  the standard library's non-ASCII output for ordinary input);
 * writes each lone surrogate as its ``\\uXXXX`` escape, so ``json.loads`` returns the very same ``str``;
 * writes a non-finite float as the string ``"Infinity"``, ``"-Infinity"`` or ``"NaN"`` (the value survives
   as information; the file stays strict JSON);
