@@ -50,6 +50,9 @@ class OpenAIBackend:
     """Concurrent client for an OpenAI-compatible server."""
 
     name = "openai"
+    #: episodes send their next request as soon as their tools have answered (single requests from a
+    #: thread pool: :class:`~tlbench.backends.stream.ThreadedStream`); the server batches what arrives
+    episode_schedule = "independent"
 
     def __init__(
         self,
