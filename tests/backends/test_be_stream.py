@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,8 @@ def echo(prompt: object) -> str:
 
 class GatedBackend(MockBackend):
     """Holds every prompt that contains "slow" until ``gate`` is set."""
+
+    thread_safe = True
 
     def __init__(self) -> None:
         super().__init__(echo)
@@ -83,3 +86,32 @@ def test_cached_stream_does_not_store_failures(tmp_path: Path) -> None:
     [(tag, g)] = stream.collect()
     assert tag == 0 and not g.ok and len(cache) == 0
     stream.close()
+
+
+def test_a_backend_that_is_not_thread_safe_serves_one_request_at_a_time() -> None:
+    class Counting(MockBackend):
+        def __init__(self) -> None:
+            super().__init__(echo)
+            self.inside = self.most = 0
+            self.lock = threading.Lock()
+
+        def generate(self, prompts, config, tools=None):  # noqa: ANN001, ANN201
+            with self.lock:
+                self.inside += 1
+                self.most = max(self.most, self.inside)
+            try:
+                time.sleep(0.01)  # long enough for a second thread to come in, were there one
+                return super().generate(prompts, config, tools)
+            finally:
+                with self.lock:
+                    self.inside -= 1
+
+    backend = Counting()
+    stream = ThreadedStream(backend, GenConfig(), width=4)
+    for i in range(8):
+        stream.submit(i, f"p{i}")
+    got: list[tuple[object, Generation]] = []
+    while out := stream.collect():
+        got += out
+    stream.close()
+    assert sorted(t for t, _ in got) == list(range(8)) and backend.most == 1

@@ -14,8 +14,9 @@ serve requests independently (an HTTP server, vLLM's engine) each episode can ad
 ``width`` is how many requests the caller keeps in flight; the stream never needs more workers than that.
 A backend with its own stream (``open_stream(config, width)``: vLLM's step-wise engine, the generation
 cache) provides it; any other backend gets :class:`ThreadedStream`, which runs single-prompt
-``generate`` calls in ``width`` threads (the ``openai`` backend is thread-safe: one HTTP session per
-thread). Like ``generate``, a stream never raises for one bad item: a failure is a ``Generation`` with
+``generate`` calls in ``width`` threads when the backend says it may be called from several threads at
+once (``thread_safe = True``: the ``openai`` backend, one HTTP session per thread), else in one thread
+(a local model's ``generate`` is not re-entrant; it then serves one request at a time). Like ``generate``, a stream never raises for one bad item: a failure is a ``Generation`` with
 ``finish_reason="error"``. An exception raised by the backend itself (a crash) reaches ``collect``'s
 caller, as it would from a batch call.
 """
@@ -50,14 +51,16 @@ class GenerationStream(Protocol):
 
 
 class ThreadedStream:
-    """Single-prompt ``backend.generate`` calls in a pool of ``width`` threads."""
+    """Single-prompt ``backend.generate`` calls in a pool of ``width`` threads (one thread unless the
+    backend is ``thread_safe``)."""
 
     def __init__(self, backend: Backend, config: GenConfig, width: int) -> None:
         if width < 1:
             raise ValueError("width must be >= 1")
         self.backend = backend
         self.config = config
-        self._pool = ThreadPoolExecutor(max_workers=width, thread_name_prefix="tlbench-stream")
+        workers = width if getattr(backend, "thread_safe", False) is True else 1
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tlbench-stream")
         self._pending: dict[Future[Generation], Hashable] = {}
 
     def _one(self, prompt: Prompt, tools: ToolList) -> Generation:
