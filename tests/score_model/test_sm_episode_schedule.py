@@ -23,7 +23,7 @@ from sm_runconfig import mock_run_config
 
 from benchmarks import BENCHMARKS
 from tlbench.backends.base import Generation
-from tlbench.backends.mock import MockBackend
+from tlbench.backends.mock import MockBackend, SimulatedKill
 from tlbench.episode_scheduler import resolve_schedule, run_independent, run_lockstep
 from tlbench.errors import UsageError
 from tlbench.runner import RunConfig, run
@@ -165,6 +165,21 @@ def test_mock_independent_run_writes_lockstep_files_byte_for_byte(tmp_path: Path
     assert runs["lockstep"] == runs["independent"]
     rows = [json.loads(x) for x in runs["independent"]["items.jsonl"].splitlines()]
     assert [len(r["turns"]) for r in rows] == [1, 3, 9, 2, 4] and [r["forced"] for r in rows][2]
+
+
+def test_a_killed_independent_run_resumes_from_the_cache(tmp_path: Path, data_dir: Path) -> None:
+    reply = _react_script(data_dir, 5)
+    cfg = mock_run_config(
+        tmp_path, data_dir, ("tooleyes",), limit=5, batch_size=3, episode_schedule="independent"
+    )
+    with pytest.raises(SimulatedKill):
+        run(cfg, backend=MockBackend(reply, fail_after=7))
+    assert json.loads((tmp_path / "run" / "manifest.json").read_text())["status"] == "interrupted"
+    again = run(cfg, backend=MockBackend(reply))
+    assert again["cache_hits"] == 7 and again["generations"] == 19 - 7  # nothing generated twice
+    whole = mock_run_config(tmp_path / "whole", data_dir, ("tooleyes",), limit=5, use_cache=False)
+    run(whole, backend=MockBackend(reply))
+    assert _files(tmp_path / "run") == _files(tmp_path / "whole" / "run")
 
 
 def test_unknown_episode_schedule_is_a_usage_error(tmp_path: Path, data_dir: Path) -> None:

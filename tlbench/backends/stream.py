@@ -81,9 +81,11 @@ class ThreadedStream:
         return [(self._pending.pop(f), f.result()) for f in finished]
 
     def close(self) -> None:
-        """Cancel what has not started and wait for the requests under way."""
+        """Cancel what has not started; requests under way (a run stopped early) finish in the background
+        and are dropped, so an interrupted run does not wait for them."""
+        abandoned = bool(self._pending)
         self._pending.clear()
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._pool.shutdown(wait=not abandoned, cancel_futures=True)
 
 
 def open_stream(backend: Backend | Any, config: GenConfig, width: int) -> GenerationStream:
