@@ -788,9 +788,11 @@ class _EpisodeTask:
 
     @property
     def finished(self) -> bool:
+        """The episode has ended (finished by the model, forced, or by a failed generation)."""
         return bool(self.episode.finished)
 
     def next_request(self) -> tuple[Any, Any]:
+        """The rendered conversation so far and the native tools (the first call opens the tools)."""
         from tlbench.prompts import native_tools
 
         if self.env is None:
@@ -802,11 +804,13 @@ class _EpisodeTask:
         return prompt, native_tools(self.fmt, self.item.tools)
 
     def feed(self, generation: Generation) -> None:
+        """Step the episode with its generation; a finished episode's tools are closed at once."""
         _advance_episode(self.episode, generation)
         if self.episode.finished:
             self.close()
 
     def close(self) -> None:
+        """Close the tool environment (sandbox, temp dir), if open."""
         if self.env is not None:
             self.env.close()
             self.env = None
