@@ -279,3 +279,20 @@ def test_server_runs_lockstep_and_independent_write_the_same_files(tmp_path: Pat
     assert _files(tmp_path / "independent" / "run") == runs["independent"]
     rows = [json.loads(x) for x in runs["independent"]["items.jsonl"].splitlines()]
     assert [len(r["turns"]) for r in rows] == [1, 4, 9, 2, 3]
+
+
+def test_cli_episode_schedule(tmp_path: Path, data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tlbench.cli import main
+
+    out = tmp_path / "run"
+    argv = [
+        "score", "--model", "m", "--backend", "mock", "--benchmarks", "tooleyes", "--limit", "1", "--no-cache",
+        "--resamples", "10", "--data-dir", str(data_dir), "--out", str(out), "--episode-schedule", "independent",
+    ]  # fmt: skip
+    assert main(argv) == 0
+    assert json.loads((out / "manifest.json").read_text())["episode_schedule"] == "independent"
+    with pytest.raises(SystemExit) as bad:  # not a choice: argparse's usage error
+        main([*argv[:-1], "sideways"])
+    assert bad.value.code == 2
+    stray = ["score", "--predictions", "p.jsonl", "--benchmark", "tooleyes", "--episode-schedule", "lockstep"]
+    assert main(stray) == 2 and "--episode-schedule" in capsys.readouterr().err
