@@ -14,12 +14,14 @@ Why it is shaped this way:
   then generated in length-sorted chunks of ``batch_size`` through :class:`~tlbench.backends.CachedBackend`,
   which writes each chunk to the SQLite cache as soon as it finishes. A killed run re-run with the same
   command finds every finished chunk in the cache and regenerates nothing that was done.
-* **Episodes** (ToolEyes; any ``episodic`` benchmark): active episodes are
-  stepped together (all of them, or waves of one batch with the transformers backend, which then reuses
-  each episode's keys/values between rounds), so each round is one batched generation call; an episode
-  gets at most 9 generations
-  (:class:`tools_env.episode.Episode` forces the finish). Greedy decoding and the deterministic simulated
-  tools make every round's prompts reproducible, so the cache resumes episodes too.
+* **Episodes** (ToolEyes; any ``episodic`` benchmark): with the transformers
+  backend, active episodes are stepped together in waves of one batch (each round one batched
+  generation call that reuses each episode's keys/values from its previous round); with a server or vLLM
+  each episode sends its next request as soon as its tools have answered, at most ``batch_size`` in
+  flight (:mod:`tlbench.episode_scheduler`, ``episode_schedule``). An episode gets at most 9
+  generations (:class:`tools_env.episode.Episode` forces the finish). Greedy decoding and the
+  deterministic simulated tools make every prompt of an episode reproducible, whatever the schedule, so
+  the cache resumes episodes too.
 * Scoring reuses the benchmarks' own ``score_item`` / ``score_transcript`` and ``aggregate_for``, so a
   run's ``results.json`` is the same object as the ``--predictions`` path's (and re-scoring
   ``predictions.jsonl`` gives the same figures).
@@ -118,6 +120,10 @@ class RunConfig:
     #: "not recorded" feedback, and no tool is simulated or called).
     tools: str = "simulate"
     tools_store: Path | None = None
+    #: Episodes: ``"lockstep"`` (rounds of one batch call), ``"independent"`` (each episode's next request
+    #: as soon as its tools answered, at most ``batch_size`` in flight) or ``"auto"`` (the backend's own
+    #: ``episode_schedule``: independent for openai and vllm, lockstep for transformers).
+    episode_schedule: str = "auto"
 
 
 def check_config(cfg: RunConfig) -> None:
@@ -146,6 +152,9 @@ def check_config(cfg: RunConfig) -> None:
         raise UsageError(f"unknown tools mode {cfg.tools!r} (simulate, record, replay)")
     if cfg.tools != "simulate" and cfg.tools_store is None:
         raise UsageError(f"tools mode {cfg.tools!r} needs a store file")
+    from tlbench.episode_scheduler import resolve_schedule
+
+    resolve_schedule(cfg.episode_schedule, None)  # UsageError for an unknown name
 
 
 def expand_benchmarks(spec: str) -> tuple[str, ...]:
@@ -370,6 +379,7 @@ def build_backend(cfg: RunConfig) -> tuple[Backend, str]:
         max_batch_tokens=cfg.max_batch_tokens,
         prefix_cache_mb=cfg.prefix_cache_mb,
         base_url=cfg.base_url,
+        concurrency=cfg.batch_size,
         engine_args=dict(cfg.engine_args),
         cache_dir=cfg.cache_dir,
     )
@@ -422,6 +432,7 @@ def run(
         "batch_size": cfg.batch_size,
         "max_batch_tokens": cfg.max_batch_tokens,
         "prefix_cache_mb": cfg.prefix_cache_mb,
+        "episode_schedule": _schedule_of(cfg, backend),
         "dtype": _dtype_of(backend, cfg.dtype),
         "seed": cfg.seed,
         "tools": {"executor": cfg.tools, "store": None if cfg.tools_store is None else str(cfg.tools_store)},
@@ -556,17 +567,23 @@ def _generate(
         gens = ctx.backend.generate([prompts[i] for i in idx], config, [tools[i] for i in idx])
         for i, g in zip(idx, gens, strict=True):
             out[i] = g
-            ctx.stats["tokens"] += g.n_new_tokens
-            if g.cached:
-                ctx.stats["hits"] += 1
-            elif g.ok:
-                ctx.stats["new"] += 1
-            else:
-                _note_failure(ctx, g)
+        _count(ctx, gens)
         progress.update(len(idx), gens)
         if ctx.checkpoint is not None:
             ctx.checkpoint()
     return [g if g is not None else Generation.failed("not generated") for g in out]
+
+
+def _count(ctx: _Context, gens: Sequence[Generation]) -> None:
+    """Add generations to the run's totals (tokens, new generations, cache hits; failures noted)."""
+    for g in gens:
+        ctx.stats["tokens"] += g.n_new_tokens
+        if g.cached:
+            ctx.stats["hits"] += 1
+        elif g.ok:
+            ctx.stats["new"] += 1
+        else:
+            _note_failure(ctx, g)
 
 
 def _note_failure(ctx: _Context, g: Generation) -> None:
@@ -762,19 +779,23 @@ def _tool_executor(mode: str, store: Path | None) -> Any:
 def _run_episodes(
     ctx: _Context, name: str, items: Sequence[Any], fmt: str, parser: str, config: GenConfig
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Step episodes together, one batched generation per round, at most 9 generations each.
+    """Run every item as an episode of at most 9 generations, on the run's episode schedule.
 
-    All episodes form one group unless the backend asks for waves (``episode_wave``): the transformers
-    backend reuses each episode's keys/values from its previous round, which fits in memory for one
-    batch of episodes, so it runs a batch of episodes through all its rounds before the next batch.
+    ``lockstep`` (:func:`tlbench.episode_scheduler.run_lockstep`): one batched generation per round,
+    over all episodes, or over waves of one batch when the backend asks for them (``episode_wave``: the
+    transformers backend reuses each episode's keys/values from its previous round, which fits in memory
+    for one batch of episodes). ``independent`` (:func:`tlbench.episode_scheduler.run_independent`):
+    each episode sends its next request as soon as its tools have answered, at most ``batch_size`` in
+    flight (servers, vLLM). Both give the same transcripts under greedy decoding.
     """
-    from tlbench.prompts import native_tools
+    from tlbench.episode_scheduler import run_lockstep
     from tools_env.episode import Episode
 
-    episodes: list[Episode] = []
-    first_prompts: list[Any] = []
-    for it in items:
-        episodes.append(
+    tasks = [
+        _EpisodeTask(
+            ctx,
+            it,
+            fmt,
             Episode(
                 env=None,
                 tools=it.tools,
@@ -782,53 +803,34 @@ def _run_episodes(
                 max_generations=MAX_GENERATIONS,
                 item=dict(it.metadata),
                 prompt=[{"role": str(m["role"]), "content": str(m["content"])} for m in it.messages],
-            )
+            ),
         )
-        first_prompts.append(None)
-    envs: list[Any] = [None] * len(items)
-    failed: dict[int, str] = {}  # episode -> error of the generation that failed (infrastructure)
+        for it in items
+    ]
     progress = Progress(f"{name} (episodes)", 0, ctx.log)
-    wave = _episode_wave(ctx.backend) or len(items) or 1
-    rounds = [(lo, rnd) for lo in range(0, len(items), wave) for rnd in range(MAX_GENERATIONS)]
     try:
-        for lo, rnd in rounds:
-            members = range(lo, min(lo + wave, len(items)))
-            active = [i for i in members if not episodes[i].finished and i not in failed]
-            if not active:
-                continue
-            for i in active:
-                if envs[i] is None:
-                    envs[i] = _episode_env(ctx, items[i])
-                    episodes[i].env = envs[i]
-            prompts = [_render(ctx, fmt, episodes[i].messages(), items[i].tools) for i in active]
-            tools = [native_tools(fmt, items[i].tools) for i in active]
-            for i, p in zip(active, prompts, strict=True):
-                if first_prompts[i] is None:
-                    first_prompts[i] = p
-            span = f"episodes {lo + 1}-{members[-1] + 1} " if wave < len(items) else ""
-            progress.label = f"{name} {span}round {rnd + 1}/{MAX_GENERATIONS} ({len(active)} active)"
-            progress.total = progress.done + len(active)
-            gens = _generate(ctx, prompts, tools, config, progress)
-            for i, g in zip(active, gens, strict=True):
-                ep = episodes[i]
-                if not g.ok:  # no model output: the episode is incomplete, not force-finished
-                    failed[i] = g.error or "generation failed"
-                else:
-                    try:
-                        ep.step(g.text)
-                    except Exception:  # noqa: BLE001 - one broken episode must not stop the run
-                        ep.force_finish(error=True)
-                if (ep.finished or i in failed) and envs[i] is not None:
-                    envs[i].close()
-                    envs[i] = None
+        if _episode_schedule(ctx) == "independent":
+            _episodes_independent(ctx, name, tasks, config, progress)
+        else:
+            wave = _episode_wave(ctx.backend) or len(items) or 1
+
+            def on_round(members: range, rnd: int, n_active: int) -> None:
+                span = f"episodes {members[0] + 1}-{members[-1] + 1} " if wave < len(items) else ""
+                progress.label = f"{name} {span}round {rnd + 1}/{MAX_GENERATIONS} ({n_active} active)"
+                progress.total = progress.done + n_active
+
+            def generate(prompts: list[Any], tools: list[Any]) -> list[Generation]:
+                return _generate(ctx, prompts, tools, config, progress)
+
+            run_lockstep(tasks, generate, rounds=MAX_GENERATIONS, wave=wave, on_round=on_round)
         progress.close()
     finally:
-        for env in envs:
-            if env is not None:
-                env.close()
+        for task in tasks:
+            task.close()
     records: list[dict[str, Any]] = []
     extras: list[dict[str, Any]] = []
-    for k, (it, ep, prompt) in enumerate(zip(items, episodes, first_prompts, strict=True)):
+    for it, task in zip(items, tasks, strict=True):
+        ep = task.episode
         ep.env = None
         body = ep.to_dict()
         records.append({"index": it.index, "id": it.id, "path": it.metadata.get("path"), **body})
@@ -843,15 +845,111 @@ def _run_episodes(
         ]
         extras.append(
             {
-                "prompt": prompt,
+                "prompt": task.first_prompt,
                 "output": ep.turns[-1].raw if ep.turns else "",
                 "turns": turns,
                 "forced": ep.forced is not None,
             }
         )
-        if k in failed:
-            extras[-1]["infra_error"] = failed[k]
+        if task.error is not None:
+            extras[-1]["infra_error"] = task.error
     return records, extras
+
+
+def _episodes_independent(
+    ctx: _Context, name: str, tasks: Sequence[_EpisodeTask], config: GenConfig, progress: Progress
+) -> None:
+    """The ``independent`` schedule: a stream of single requests through the (cached) backend."""
+    from tlbench.backends.stream import open_stream
+    from tlbench.episode_scheduler import run_independent
+
+    width = ctx.cfg.batch_size
+    progress.label = f"{name} episodes (independent, up to {width} requests in flight)"
+    progress.total = len(tasks)
+
+    def on_result(i: int, g: Generation) -> None:
+        _count(ctx, [g])
+        progress.update(1 if tasks[i].finished else 0, [g])
+        if ctx.checkpoint is not None:
+            ctx.checkpoint()
+
+    stream = open_stream(ctx.backend, config, width)
+    try:
+        run_independent(tasks, stream, rounds=MAX_GENERATIONS, width=width, on_result=on_result)
+    finally:
+        stream.close()
+
+
+@dataclass(slots=True)
+class _EpisodeTask:
+    """One benchmark item's episode for :mod:`tlbench.episode_scheduler`: renders its prompts, opens its
+    tool environment at its first request and closes it when it finishes."""
+
+    ctx: _Context
+    item: Any
+    fmt: str
+    episode: Any
+    env: Any = None
+    first_prompt: Any = None
+    #: the error of a generation that failed for an infrastructure reason: the episode stops there,
+    #: incomplete (not scored, asked again on a re-run), never force-finished as if the model had failed
+    error: str | None = None
+
+    @property
+    def finished(self) -> bool:
+        """The episode needs no more generations (finished by the model, forced, or stopped by a failure)."""
+        return self.error is not None or bool(self.episode.finished)
+
+    def next_request(self) -> tuple[Any, Any]:
+        """The rendered conversation so far and the native tools (the first call opens the tools)."""
+        from tlbench.prompts import native_tools
+
+        if self.env is None:
+            self.env = _episode_env(self.ctx, self.item)
+            self.episode.env = self.env
+        prompt = _render(self.ctx, self.fmt, self.episode.messages(), self.item.tools)
+        if self.first_prompt is None:
+            self.first_prompt = prompt
+        return prompt, native_tools(self.fmt, self.item.tools)
+
+    def feed(self, generation: Generation) -> None:
+        """Step the episode with its generation; a finished episode's tools are closed at once."""
+        if not generation.ok:
+            self.error = generation.error or "generation failed"
+        else:
+            _advance_episode(self.episode, generation)
+        if self.finished:
+            self.close()
+
+    def close(self) -> None:
+        """Close the tool environment (sandbox, temp dir), if open."""
+        if self.env is not None:
+            self.env.close()
+            self.env = None
+
+
+def _advance_episode(ep: Any, g: Generation) -> None:
+    """One model output into its episode: the tools run on it (an exception there ends only this
+    episode, with the crash text)."""
+    try:
+        ep.step(g.text)
+    except Exception:  # noqa: BLE001 - one broken episode must not stop the run
+        ep.force_finish(error=True)
+
+
+def _schedule_of(cfg: RunConfig, backend: Backend) -> str:
+    """The episode schedule a run uses (``auto`` resolved with the bare backend's own)."""
+    from tlbench.episode_scheduler import resolve_schedule
+
+    return resolve_schedule(cfg.episode_schedule, _inner(backend))
+
+
+def _episode_schedule(ctx: _Context) -> str:
+    """``lockstep`` or ``independent`` for this run (``RunConfig.episode_schedule``; ``auto``: the
+    backend's own ``episode_schedule``)."""
+    from tlbench.episode_scheduler import resolve_schedule
+
+    return resolve_schedule(ctx.cfg.episode_schedule, _inner(ctx.backend))
 
 
 def _episode_wave(backend: Backend) -> int | None:

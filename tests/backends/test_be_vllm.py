@@ -42,9 +42,45 @@ class Completion:
 class RequestOutput:
     prompt_token_ids: list[int]
     outputs: list[Completion] = field(default_factory=list)
+    request_id: str = ""
+    finished: bool = True
 
 
-def make_fake_vllm(log: dict[str, Any], fail: bool = False) -> types.ModuleType:
+def _fake_output(ids: list[int], request_id: str = "") -> RequestOutput:
+    text = f"n={len(ids)} STOP more" if len(ids) % 2 else "short"
+    return RequestOutput(ids, [Completion(text, [7, 8, 9], "stop" if len(ids) % 2 else "length")], request_id)
+
+
+class FakeEngine:
+    """``LLM.llm_engine``: each ``step`` finishes the request with the shortest prompt (short ones first)."""
+
+    def __init__(self, log: dict[str, Any], fail_step: bool) -> None:
+        self.log = log
+        self.fail_step = fail_step
+        self.running: dict[str, list[int]] = {}
+
+    def add_request(self, request_id: str, prompt: dict, params: Any) -> str:
+        self.log.setdefault("added", []).append(request_id)
+        self.log["output_kind"] = getattr(params, "output_kind", None)
+        self.running[request_id] = prompt["prompt_token_ids"]
+        return request_id
+
+    def has_unfinished_requests(self) -> bool:
+        return bool(self.running)
+
+    def step(self) -> list[RequestOutput]:
+        if self.fail_step:
+            raise RuntimeError("engine core died")
+        rid = min(self.running, key=lambda r: len(self.running[r]))
+        return [_fake_output(self.running.pop(rid), rid)]
+
+    def abort_request(self, request_ids: list[str]) -> None:
+        self.log.setdefault("aborted", []).extend(request_ids)
+        for rid in request_ids:
+            self.running.pop(rid, None)
+
+
+def make_fake_vllm(log: dict[str, Any], fail: bool = False, fail_step: bool = False) -> types.ModuleType:
     mod = types.ModuleType("vllm")
     mod.__spec__ = importlib.machinery.ModuleSpec("vllm", None)
 
@@ -57,6 +93,7 @@ def make_fake_vllm(log: dict[str, Any], fail: bool = False) -> types.ModuleType:
         def __init__(self, model: str, **kw: Any) -> None:
             log["model"] = model
             log["engine"] = kw
+            self.llm_engine = FakeEngine(log, fail_step)
 
         def get_tokenizer(self) -> FakeTokenizer:
             return FakeTokenizer()
@@ -68,14 +105,7 @@ def make_fake_vllm(log: dict[str, Any], fail: bool = False) -> types.ModuleType:
             log["use_tqdm"] = use_tqdm
             if fail:
                 raise RuntimeError("CUDA out of memory")
-            outs = []
-            for p in prompts:
-                ids = p["prompt_token_ids"]
-                text = f"n={len(ids)} STOP more" if len(ids) % 2 else "short"
-                outs.append(
-                    RequestOutput(ids, [Completion(text, [7, 8, 9], "stop" if len(ids) % 2 else "length")])
-                )
-            return outs
+            return [_fake_output(p["prompt_token_ids"]) for p in prompts]
 
     mod.LLM = LLM
     mod.SamplingParams = SamplingParams
@@ -170,3 +200,43 @@ def test_create_backend_splits_engine_args(monkeypatch: pytest.MonkeyPatch, tiny
     b.engine()
     assert log["engine"]["tensor_parallel_size"] == 2 and log["engine"]["enforce_eager"] is True
     assert log["engine"]["dtype"] == "bfloat16"
+
+
+def test_engine_stream_adds_requests_one_at_a_time_and_collects_each_when_done(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    log: dict[str, Any] = {}
+    monkeypatch.setitem(sys.modules, "vllm", make_fake_vllm(log))
+    b = VLLMBackend("m", identity="i")
+    assert b.episode_schedule == "independent"
+    config = GenConfig(max_new_tokens=9, stop=("STOP",))
+    prompts = ["a much longer prompt", "ab", "abcd"]
+    batch = b.generate(prompts, config)
+    stream = b.open_stream(config, 8)
+    assert stream.collect() == []  # nothing in flight: no engine step
+    for i, p in enumerate(prompts):
+        stream.submit(i, p)
+    order = []
+    while got := stream.collect():
+        order += got
+    # finished requests come back as the engine finishes them (shortest prompt first here), each with the
+    # result generate() gives for the same prompt
+    assert [tag for tag, _ in order] == [1, 2, 0]
+    assert [g for _, g in sorted(order, key=lambda x: x[0])] == batch
+    assert len(set(log["added"])) == 3 and not log.get("aborted")
+
+
+def test_engine_stream_failures_are_error_records(monkeypatch: pytest.MonkeyPatch) -> None:
+    log: dict[str, Any] = {}
+    monkeypatch.setitem(sys.modules, "vllm", make_fake_vllm(log, fail_step=True))
+    stream = VLLMBackend("m", identity="i").open_stream(GenConfig(), 4)
+    stream.submit("bad", object())  # not a prompt: encoding fails, collected as an error record
+    stream.submit("x", "abc")
+    stream.submit("y", "abcd")
+    first = dict(stream.collect())
+    assert list(first) == ["bad"] and "encoding failed" in first["bad"].error
+    rest = dict(stream.collect())  # the engine step raises: every request in flight fails, and is aborted
+    assert sorted(rest) == ["x", "y"] and all("engine core died" in g.error for g in rest.values())
+    assert sorted(log["aborted"]) == sorted(log["added"])
+    assert stream.collect() == []
+    stream.close()

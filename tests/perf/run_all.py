@@ -11,6 +11,8 @@ ratio                                    what                                   
 generation_harness_over_raw              harness tokens/s / raw ``model.generate`` tokens/s     >= 0.9 CPU
 episode_prefix_reuse_speedup             ToolEyes episodes: time without / with prefix reuse    > 1
 episode_prefix_reuse_identical           the same transcripts with and without prefix reuse     == true
+episodes_independent_speedup             ToolEyes on ``vllm serve``: lockstep / independent     >= 1.3
+episodes_independent_identical           the same transcripts on both schedules                 == true
 kv_buffers_decode_speedup                decoding: stock cache time / reserved KV buffers time  > 1
 kv_buffers_identical                     the same tokens with and without the buffers           == true
 parse_classify_outputs_per_s             parse + classify outputs/s on one core                 >= 20,000
@@ -29,7 +31,9 @@ worst_* (bench_worst_case.py)            worst-case latencies on hostile inputs 
     python tests/perf/run_all.py [--quick] [--only NAME,...] [--json-out FILE]
 
 ``--quick`` passes smaller sizes to the slow scripts (a smoke run; the figures are noisier). A script that
-fails or times out is reported with its error and its ratios are missing (and count as not passing).
+fails or times out is reported with its error and its ratios are missing (and count as not passing). A
+script that prints ``{"skipped": why}`` (``bench_episodes.py`` without a Python that has vLLM: set
+``TLBENCH_VLLM_PYTHON``) has its ratios shown as skipped, not counted.
 """
 
 from __future__ import annotations
@@ -63,8 +67,9 @@ ARGS: dict[str, tuple[list[str], list[str]]] = {
     "bench_prefix_reuse.py": ([], ["--limit", "2"]),
     "bench_kv_buffers.py": ([], ["--new", "32"]),
     "bench_worst_case.py": ([], ["--soak", "2000", "--repeat", "1"]),
+    "bench_episodes.py": ([], ["--limit", "4", "--batch", "4", "--new", "64", "--repeats", "1"]),
 }
-TIMEOUT_S = {"bench_training.py": 1800, "bench_score_cache.py": 900}
+TIMEOUT_S = {"bench_training.py": 1800, "bench_score_cache.py": 900, "bench_episodes.py": 7200}
 
 #: name -> (description, comparator, target, extractor over the scripts' JSON objects)
 Extract = Callable[[dict[str, Any]], Any]
@@ -79,6 +84,7 @@ def _get(script: str, *path: str) -> Extract:
             cur = cur.get(p)
         return cur
 
+    f.script = script  # type: ignore[attr-defined] - run_all marks the ratios of a skipped script
     return f
 
 
@@ -103,6 +109,12 @@ RATIOS: dict[str, tuple[str, str, float | bool | None, Extract]] = {
     "episode_prefix_reuse_identical": (
         "  same transcripts with and without reuse", "==", True,
         _get("bench_prefix_reuse.py", "identical_transcripts"),
+    ),
+    "episodes_independent_speedup": (
+        "ToolEyes on vllm serve: lockstep / independent time", ">=", 1.3, _get("bench_episodes.py", "speedup"),
+    ),
+    "episodes_independent_identical": (
+        "  same transcripts on both schedules", "==", True, _get("bench_episodes.py", "identical_transcripts"),
     ),
     "kv_buffers_decode_speedup": (
         "decoding: stock concatenating cache / reserved KV buffers time", ">", 1.0,
@@ -241,13 +253,17 @@ def main() -> int:
         if err:
             errors[path.name] = err
     rows, ratios, passes = [], {}, {}
+    skipped = {name for name, obj in results.items() if isinstance(obj, dict) and obj.get("skipped")}
     for name, (desc, op, target, get) in RATIOS.items():
         value = get(results)
-        ok = _passes(op, value, target)
         ratios[name] = value
+        tgt = "" if op == "info" else f"{op} {_fmt(target)}"
+        if getattr(get, "script", None) in skipped:
+            rows.append((desc, "skipped", tgt, ""))
+            continue
+        ok = _passes(op, value, target)
         if ok is not None:
             passes[name] = ok
-        tgt = "" if op == "info" else f"{op} {_fmt(target)}"
         rows.append((desc, _fmt(value), tgt, {True: "ok", False: "MISSED", None: ""}[ok]))
     width = max(len(r[0]) for r in rows)
     print(f"{'measure':<{width}}  {'value':>12}  {'target':>10}  result")
@@ -260,6 +276,7 @@ def main() -> int:
         "pass": passes,
         "all_pass": all(passes.values()) and not errors,
         "errors": errors,
+        "skipped": {name: results[name]["skipped"] for name in sorted(skipped)},
         "script_seconds": seconds,
         "machine": {
             "python": platform.python_version(),

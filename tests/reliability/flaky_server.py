@@ -3,6 +3,8 @@
 The behaviour is chosen by the prompt text (completions) or the last message (chat): the first word that is
 a known mode decides, so a test states in its prompts what each request will meet. Every request is counted
 per prompt and every ``Authorization`` header is recorded, so tests can assert retries and key handling.
+``reply_body`` (instead of ``reply``) answers from the whole request body, in the request's own thread, so a
+test can script multi-turn conversations and make some requests slower than others.
 
 =============  ====================================================================================
 mode           answer
@@ -70,14 +72,17 @@ class FlakyServer:
         *,
         die_after: int | None = None,
         port: int = 0,
+        reply_body: Callable[[dict[str, Any]], str] | None = None,
     ) -> None:
         self.reply = reply or (lambda prompt: f"reply to {prompt}")
+        self.reply_body = reply_body
         self.delay_s = delay_s
         self.die_after = die_after
         self.dead = False
         self.answered = 0  # requests answered (any status) since start or restart
         self.force_mode = ""  # when set, every request meets this mode (e.g. "always500")
-        self.reply_only = reply is not None  # real prompts may contain mode words: never misbehave then
+        # real prompts may contain mode words: never misbehave then
+        self.reply_only = reply is not None or reply_body is not None
         self.counts: Counter[str] = Counter()
         #: requests per whole conversation (all messages, or the prompt): unique even where many episodes end on
         #: the same message, such as the environment's format-error feedback
@@ -178,7 +183,7 @@ class FlakyServer:
             mode = "always500" if count <= 2 else "ok"
         chat = "messages" in body
         if mode == "ok":
-            reply = self.reply(prompt)
+            reply = self.reply_body(body) if self.reply_body is not None else self.reply(prompt)
             choice = {"message": {"role": "assistant", "content": reply}} if chat else {"text": reply}
             data = {"choices": [{**choice, "finish_reason": "stop"}], "usage": {"completion_tokens": 3}}
             self._send(h, 200, json.dumps(data).encode())

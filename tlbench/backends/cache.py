@@ -10,6 +10,9 @@ params). The model identity is a weights hash for local models and URL + model n
 (``finish_reason == "error"``) are never stored, so a re-run retries them.
 
 WAL mode lets several processes read while one writes; each write is one short transaction per batch.
+:class:`GenerationCache` serialises its connection's use with a lock, so several threads may share it;
+:meth:`CachedBackend.open_stream` (requests one at a time, see :mod:`tlbench.backends.stream`) reads and
+writes it from the caller's thread only, and stores each result as soon as it is collected.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from pathlib import Path
 
 from tlbench import jsonio
@@ -31,9 +34,10 @@ from tlbench.backends.base import (
     prompt_key_text,
     sha256_text,
 )
+from tlbench.backends.stream import GenerationStream, open_stream
 from tlbench.types import canonical_json
 
-__all__ = ["default_cache_dir", "cache_key", "GenerationCache", "CachedBackend"]
+__all__ = ["default_cache_dir", "cache_key", "GenerationCache", "CachedBackend", "CachedStream"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS generations (
@@ -195,6 +199,54 @@ class CachedBackend:
             if out[i] is None:
                 out[i] = out[first_of[k]]
         return [g for g in out if g is not None]
+
+    def open_stream(self, config: GenConfig, width: int) -> CachedStream:
+        """A stream through the cache: hits come back at once, misses go to the wrapped backend's stream."""
+        return CachedStream(self, open_stream(self.inner, config, width), config)
+
+
+class CachedStream:
+    """The :class:`CachedBackend`'s stream: a hit is collected without generating; a miss goes to
+    ``inner`` and is stored in the cache as soon as it is collected (errors are not stored)."""
+
+    def __init__(self, cached: CachedBackend, inner: GenerationStream, config: GenConfig) -> None:
+        self.cached = cached
+        self.inner = inner
+        self.config = config
+        self._keys: dict[Hashable, str] = {}
+        self._ready: list[tuple[Hashable, Generation]] = []
+
+    def submit(self, tag: Hashable, prompt: Prompt, tools: ToolList = None) -> None:
+        """Serve ``prompt`` from the cache, or start generating it."""
+        backend = self.cached.inner
+        key = cache_key(backend.identity, backend.name, prompt, self.config, tools)
+        stored = self.cached.cache.get_many([key])
+        if key in stored:
+            self.cached.hits += 1
+            self._ready.append((tag, _as_cached(stored[key])))
+            return
+        self.cached.misses += 1
+        self.cached.generate_calls += 1
+        self._keys[tag] = key
+        self.inner.submit(tag, prompt, tools)
+
+    def collect(self) -> list[tuple[Hashable, Generation]]:
+        """Cache hits first (without waiting), else the wrapped stream's finished requests, stored."""
+        if self._ready:
+            out, self._ready = self._ready, []
+            return out
+        got = self.inner.collect()
+        backend = self.cached.inner
+        self.cached.cache.put_many(
+            backend.identity, backend.name, [(self._keys.pop(tag), g) for tag, g in got if tag in self._keys]
+        )
+        return got
+
+    def close(self) -> None:
+        """Close the wrapped stream."""
+        self._keys.clear()
+        self._ready.clear()
+        self.inner.close()
 
 
 def _as_cached(g: Generation) -> Generation:

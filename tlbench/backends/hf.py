@@ -56,6 +56,9 @@ class HFBackend:
     """Batched generation with a loaded transformers causal LM and its tokenizer."""
 
     name = "transformers"
+    #: episodes go in lockstep rounds: one batch call per round lets prefill, prefix reuse and decoding
+    #: share the batch (single requests would each run alone)
+    episode_schedule = "lockstep"
 
     def __init__(
         self,

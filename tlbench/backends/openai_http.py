@@ -84,6 +84,11 @@ class OpenAIBackend:
     """Concurrent client for an OpenAI-compatible server."""
 
     name = "openai"
+    #: episodes send their next request as soon as their tools have answered (single requests from a
+    #: thread pool: :class:`~tlbench.backends.stream.ThreadedStream`); the server batches what arrives
+    episode_schedule = "independent"
+    #: ``generate`` may run in several threads at once (one ``requests.Session`` per thread)
+    thread_safe = True
 
     def __init__(
         self,

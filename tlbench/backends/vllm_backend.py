@@ -12,11 +12,18 @@ sampling_params, use_tqdm=False)`` with token-id prompts ``{"prompt_token_ids": 
 ``RequestOutput`` fields ``prompt_token_ids`` and ``outputs[0].text / token_ids / finish_reason``.
 Prompts are tokenised here (same rules as the transformers backend: no second BOS, chat messages through
 the chat template) so both backends see identical token ids.
+
+Episodes advance independently (:meth:`VLLMBackend.open_stream`): requests go one at a time to the
+engine under ``LLM.llm_engine`` (``add_request(request_id, prompt, params)``, ``step()``,
+``has_unfinished_requests()``, ``abort_request``, the loop ``LLM.generate`` itself runs), so a request
+joins the running batch at the next engine step and an episode whose reply is done runs its tools and
+sends its next request while the others still decode.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import itertools
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,6 +72,8 @@ class VLLMBackend:
     """Batched generation through a vLLM engine (created on first use)."""
 
     name = "vllm"
+    #: episodes send their next request as soon as their tools have answered (see :meth:`open_stream`)
+    episode_schedule = "independent"
 
     def __init__(self, model_path: str, *, identity: str, engine_args: VLLMEngineArgs | None = None) -> None:
         self.model_path = str(model_path)
@@ -144,6 +153,85 @@ class VLLMBackend:
                 if res is not None:
                     out[i] = _to_generation(res, config)
         return [g if g is not None else Generation.failed("not generated") for g in out]
+
+    def open_stream(self, config: GenConfig, width: int) -> _EngineStream:
+        """Requests one at a time into the running engine (``width`` is left to vLLM's own scheduler)."""
+        return _EngineStream(self, config)
+
+
+class _EngineStream:
+    """A :class:`~tlbench.backends.stream.GenerationStream` over ``LLM.llm_engine``: ``submit`` adds a
+    request, ``collect`` runs engine steps until at least one request has finished.
+
+    Do not call :meth:`VLLMBackend.generate` while a stream has requests in flight: ``LLM.generate`` runs
+    the engine until *every* request is done and would collect the stream's requests as its own."""
+
+    def __init__(self, backend: VLLMBackend, config: GenConfig) -> None:
+        llm = backend.engine()
+        self.backend = backend
+        self.config = config
+        self._engine = llm.llm_engine
+        self._tok = llm.get_tokenizer()
+        self._params = backend.sampling_params(config)
+        try:  # LLM.generate asks for the final output only; so do we (no per-token outputs to skip)
+            from vllm.sampling_params import RequestOutputKind
+
+            self._params.output_kind = RequestOutputKind.FINAL_ONLY
+        except ImportError:
+            pass
+        self._ids = itertools.count()
+        self._tags: dict[str, Hashable] = {}
+        self._ready: list[tuple[Hashable, Generation]] = []
+
+    def submit(self, tag: Hashable, prompt: Prompt, tools: ToolList = None) -> None:
+        """Tokenise (as :meth:`VLLMBackend.generate` does) and add the request to the engine."""
+        try:
+            ids = self.backend._encode(self._tok, prompt, tools)
+        except Exception as exc:
+            self._ready.append(
+                (tag, Generation.failed(f"prompt encoding failed: {type(exc).__name__}: {exc}"))
+            )
+            return
+        rid = f"tlbench-{next(self._ids)}"
+        try:
+            self._engine.add_request(rid, {"prompt_token_ids": ids}, self._params)
+        except Exception as exc:
+            self._ready.append(
+                (tag, Generation.failed(f"vllm add_request failed: {type(exc).__name__}: {exc}"))
+            )
+            return
+        self._tags[rid] = tag
+
+    def collect(self) -> list[tuple[Hashable, Generation]]:
+        """Finished requests; engine steps run until there is at least one (or nothing is in flight)."""
+        out, self._ready = self._ready, []
+        while not out and self._tags:
+            try:
+                if not self._engine.has_unfinished_requests():
+                    raise RuntimeError("the engine has no unfinished request left")
+                steps = self._engine.step()
+            except Exception as exc:
+                err = f"vllm engine step failed: {type(exc).__name__}: {exc}"
+                out = [(tag, Generation.failed(err)) for tag in self._tags.values()]
+                self._abort()
+                break
+            for res in steps:
+                if getattr(res, "finished", True) and res.request_id in self._tags:
+                    out.append((self._tags.pop(res.request_id), _to_generation(res, self.config)))
+        return out
+
+    def _abort(self) -> None:
+        ids, self._tags = list(self._tags), {}
+        if ids:
+            try:
+                self._engine.abort_request(ids)
+            except Exception:  # noqa: BLE001 - best effort: the engine may be gone already
+                pass
+
+    def close(self) -> None:
+        """Abort the requests still in the engine."""
+        self._ready.clear()
+        self._abort()
 
 
 def _to_generation(res: Any, config: GenConfig) -> Generation:

@@ -6,6 +6,7 @@
                 [--prompt-format auto|NAME] [--benchmarks all|NAME,...] [--limit N] [--mode upstream|fixed]
                 [--out DIR] [--no-cache] [--batch-size N] [--max-batch-tokens N] [--prefix-cache-mb N]
                 [--max-new-tokens N] [--dtype auto|float32|bfloat16]
+                [--episode-schedule auto|lockstep|independent]
                 [--name NAME] [--base-url URL] [--engine-arg KEY=VALUE ...] [--data-dir DIR]
 
 Names: every registered benchmark (``benchmarks.NAMES``, e.g. rotbench-first-clean, bfcl-v3-exec, tooleyes);
@@ -100,7 +101,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--limit", type=int, default=None, metavar="N", help="first N items per benchmark")
     parser.add_argument("--no-cache", action="store_true", help="bypass the generation cache")
-    parser.add_argument("--batch-size", type=int, default=8, metavar="N", help="generation batch (default 8)")
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=8,
+        metavar="N",
+        help="generation batch; servers: requests in flight (default 8)",
+    )
     parser.add_argument(
         "--max-batch-tokens",
         type=int,
@@ -122,6 +129,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--dtype", default="auto", choices=("auto", "float32", "bfloat16", "float16"), help="local models"
+    )
+    parser.add_argument(
+        "--episode-schedule",
+        default="auto",
+        choices=("auto", "lockstep", "independent"),
+        help="episodes (ToolEyes): lockstep = rounds of one batch call; independent = each episode's next "
+        "request as soon as its tools answered, at most --batch-size in flight; auto (default): "
+        "independent for openai and vllm, lockstep for transformers",
     )
     parser.add_argument("--name", default=None, help="run name (default: the model's name)")
     tools = parser.add_mutually_exclusive_group()
@@ -200,6 +215,7 @@ _MODEL_ONLY: dict[str, tuple[str, Any]] = {
     "prefix_cache_mb": ("--prefix-cache-mb", 2048),
     "max_new_tokens": ("--max-new-tokens", 128),
     "dtype": ("--dtype", "auto"),
+    "episode_schedule": ("--episode-schedule", "auto"),
     "name": ("--name", None),
     "record": ("--record", None),
     "replay": ("--replay", None),
@@ -298,6 +314,7 @@ def _run_model(args: argparse.Namespace) -> int:
         engine_args=_engine_args(args.engine_arg),
         tools="replay" if args.replay else "record" if args.record else "simulate",
         tools_store=args.replay or args.record,
+        episode_schedule=args.episode_schedule,
     )
     manifest = run(cfg)
     if args.json:
