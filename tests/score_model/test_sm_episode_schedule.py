@@ -225,14 +225,14 @@ class EpisodeServer:
             self.gate.wait(self.wait_s)
         elif k % 2:
             time.sleep(0.01 * rnd)  # some latency, different per episode and round
-        if rnd >= self.plans[k]:
-            text = f"answer {k}"
+        if rnd >= self.plans[k]:  # only a finish call ends a ToolEyes episode, in every format
+            name, args = "finish", {"answer": f"answer {k}"}
         else:
             # no sandboxed tool here (the mock run above has one): the simulated user, an unknown tool
             name, args = ("ask_to_user", {"question": f"q{rnd}"}) if k % 2 else ("no_such_tool", {"n": rnd})
-            fn = {"name": name, "arguments": json.dumps(args)}
-            call = {"id": f"c{rnd}", "type": "function", "function": fn}
-            text = json.dumps({"role": "assistant", "content": f"round {rnd}", "tool_calls": [call]})
+        fn = {"name": name, "arguments": json.dumps(args)}
+        call = {"id": f"c{rnd}", "type": "function", "function": fn}
+        text = json.dumps({"role": "assistant", "content": f"round {rnd}", "tool_calls": [call]})
         with self.lock:
             self.events.append(("reply", k, rnd))
         return text
