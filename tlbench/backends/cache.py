@@ -197,6 +197,12 @@ class CachedBackend:
                 out[i] = out[first_of[k]]
         return [g for g in out if g is not None]
 
+    def close(self) -> None:
+        """Close the wrapped backend (the cache itself belongs to whoever opened it)."""
+        from tlbench.backends.base import close_backend
+
+        close_backend(self.inner)
+
 
 def _as_cached(g: Generation) -> Generation:
     return Generation(

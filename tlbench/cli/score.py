@@ -6,7 +6,8 @@
                 [--prompt-format auto|NAME] [--benchmarks all|NAME,...] [--limit N] [--mode upstream|fixed]
                 [--out DIR] [--no-cache] [--batch-size N] [--max-batch-tokens N] [--prefix-cache-mb N]
                 [--max-new-tokens N] [--dtype auto|float32|bfloat16]
-                [--name NAME] [--base-url URL] [--engine-arg KEY=VALUE ...] [--data-dir DIR]
+                [--name NAME] [--base-url URL] [--engine-arg KEY=VALUE ...] [--allow-tool-less-template]
+                [--data-dir DIR]
 
 Names: toolalpaca-real, rotbench-{first,third}-{clean,slight,medium,heavy,union}, bfcl-v3-exec,
 bfcl-v3-exec-{simple,multiple,parallel,parallel-multiple}, tooleyes.
@@ -29,6 +30,12 @@ and per benchmark results.json / items.jsonl / predictions.jsonl. Progress (item
 stderr; the run's leaderboard row is printed at the end. Generations are cached (SQLite, written as each
 batch finishes) so a killed run re-run with the same command regenerates nothing that was done;
 ``--no-cache`` bypasses the cache. See :mod:`tlbench.runner`.
+
+``--dtype auto`` is resolved once for every local backend (bf16 where the CPU/GPU has native bf16, else
+fp32) and the manifest records the dtype that ran. The ``openai`` and ``chat-template`` prompt formats leave
+the function docs to the chat template; a run whose template ignores ``tools`` is refused (exit 2) unless
+``--allow-tool-less-template`` is given (then it warns and records the warning in the manifest). The
+backend is closed however the run ends (SIGTERM included), so a vLLM engine never outlives the command.
 """
 
 from __future__ import annotations
@@ -40,7 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from tlbench import jsonio
-from tlbench.cli._common import add_data_dir, resolve_data_dir
+from tlbench.cli._common import add_data_dir, resolve_data_dir, sigterm_exits_cleanly
 from tlbench.errors import UsageError
 
 HELP = (
@@ -138,6 +145,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="vLLM engine argument, repeatable (e.g. tensor_parallel_size=2, enable_prefix_caching=true); "
         "VALUE is read as JSON when it parses, else kept as text",
     )
+    parser.add_argument(
+        "--allow-tool-less-template",
+        action="store_true",
+        help="run even when the chat template that should show the tools (prompt formats openai and "
+        "chat-template) ignores them; by default such a run is refused",
+    )
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
     parser.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples (default 1000)")
     add_data_dir(parser)
@@ -197,6 +210,7 @@ _MODEL_ONLY: dict[str, tuple[str, Any]] = {
     "replay": ("--replay", None),
     "base_url": ("--base-url", None),
     "engine_arg": ("--engine-arg", []),
+    "allow_tool_less_template": ("--allow-tool-less-template", False),
 }
 
 
@@ -288,8 +302,10 @@ def _run_model(args: argparse.Namespace) -> int:
         engine_args=_engine_args(args.engine_arg),
         tools="replay" if args.replay else "record" if args.record else "simulate",
         tools_store=args.replay or args.record,
+        allow_tool_less_template=args.allow_tool_less_template,
     )
-    manifest = run(cfg)
+    with sigterm_exits_cleanly():  # the runner closes the backend in a finally: SIGTERM must reach it
+        manifest = run(cfg)
     if args.json:
         sys.stdout.write(jsonio.dumps(manifest))
         sys.stdout.write("\n")
