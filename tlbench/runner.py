@@ -340,11 +340,13 @@ def run(
 ) -> dict[str, Any]:
     """Generate and score every benchmark of ``cfg``; returns the final manifest (also on disk).
 
-    The backend (built here, or given) is closed when the run ends, however it ends: a vLLM engine left
-    running keeps the interpreter from exiting (see :func:`tlbench.backends.close_backend`).
+    A backend built here is closed when the run ends, however it ends: a vLLM engine left running keeps
+    the interpreter from exiting (see :func:`tlbench.backends.close_backend`). A ``backend`` passed in
+    belongs to the caller, who may run it again (one engine start for several runs) and closes it.
     """
     from benchmarks.base import MODES
 
+    owned = backend is None
     try:
         if cfg.mode not in MODES:
             raise UsageError(f"unknown mode {cfg.mode!r}; choose one of {', '.join(MODES)}")
@@ -359,7 +361,7 @@ def run(
             backend, kind = build_backend(cfg, log)
         return _run(cfg, backend, kind, log, start)
     finally:
-        if backend is not None:
+        if owned and backend is not None:
             close_backend(backend)
 
 

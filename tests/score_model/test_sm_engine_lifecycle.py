@@ -40,14 +40,21 @@ class ClosingMock(MockBackend):
         self.close_calls += 1
 
 
-def test_runner_closes_the_backend_on_success_error_and_interrupt(tmp_path: Path, data_dir: Path) -> None:
+def test_runner_closes_the_backend_it_built_on_success_error_and_interrupt(
+    tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def built(backend: MockBackend) -> None:
+        monkeypatch.setattr(runner, "build_backend", lambda cfg, log=None: (backend, "mock"))
+
     ok = ClosingMock(default="x")
-    runner.run(mock_run_config(tmp_path / "a", data_dir, NAMES), backend=ok)
+    built(ok)
+    runner.run(mock_run_config(tmp_path / "a", data_dir, NAMES))
     assert ok.close_calls == 1
 
     failing = ClosingMock(default="x", fail_after=1)
+    built(failing)
     with pytest.raises(SimulatedKill):
-        runner.run(mock_run_config(tmp_path / "b", data_dir, NAMES), backend=failing)
+        runner.run(mock_run_config(tmp_path / "b", data_dir, NAMES))
     assert failing.close_calls == 1
 
     class Interrupted(ClosingMock):
@@ -55,16 +62,26 @@ def test_runner_closes_the_backend_on_success_error_and_interrupt(tmp_path: Path
             raise KeyboardInterrupt
 
     stopped = Interrupted(default="x")
+    built(stopped)
     with pytest.raises(KeyboardInterrupt):
-        runner.run(mock_run_config(tmp_path / "c", data_dir, NAMES), backend=stopped)
+        runner.run(mock_run_config(tmp_path / "c", data_dir, NAMES))
     assert stopped.close_calls == 1
     manifest = json.loads((tmp_path / "c" / "run" / "manifest.json").read_text())
     assert manifest["status"] == "interrupted"
 
-    refused = ClosingMock(default="x")  # a usage error before the first benchmark closes it too
-    with pytest.raises(Exception, match="mode"):
-        runner.run(mock_run_config(tmp_path / "d", data_dir, NAMES, mode="nonsense"), backend=refused)
+    class NoStart(ClosingMock):
+        def start(self) -> None:
+            raise RuntimeError("engine failed to start")
+
+    refused = NoStart(default="x")  # an error before the first benchmark closes it too
+    built(refused)
+    with pytest.raises(RuntimeError, match="failed to start"):
+        runner.run(mock_run_config(tmp_path / "d", data_dir, NAMES))
     assert refused.close_calls == 1
+
+    given = ClosingMock(default="x")  # a backend passed in is the caller's: it may run it again
+    runner.run(mock_run_config(tmp_path / "e", data_dir, NAMES), backend=given)
+    assert given.close_calls == 0
 
 
 def test_a_failing_close_does_not_hide_the_run(tmp_path: Path, data_dir: Path) -> None:
@@ -198,8 +215,8 @@ SIGTERM_SCRIPT = """
 import sys, time
 from pathlib import Path
 from tlbench.backends.mock import MockBackend
+import tlbench.runner as runner
 from tlbench.cli._common import sigterm_exits_cleanly
-from tlbench.runner import RunConfig, run
 
 marks = Path(sys.argv[1])
 
@@ -212,10 +229,11 @@ class Hanging(MockBackend):
     def close(self):
         (marks / "closed").write_text("")
 
-cfg = RunConfig(model="mock", out=marks / "run", data_dir=Path(sys.argv[2]), benchmarks=("bfcl-v3-exec",),
+runner.build_backend = lambda cfg, log=None: (Hanging(default="x"), "mock")  # the runner owns it
+cfg = runner.RunConfig(model="mock", out=marks / "run", data_dir=Path(sys.argv[2]), benchmarks=("bfcl-v3-exec",),
                 limit=2, prompt_format="toolllama-react", cache_dir=marks / "cache", resamples=10)
 with sigterm_exits_cleanly():
-    run(cfg, backend=Hanging(default="x"))
+    runner.run(cfg)
 """
 
 
