@@ -412,6 +412,7 @@ def _run(cfg: RunConfig, backend: Backend, kind: str, log: TextIO, start: float)
         "max_batch_tokens": cfg.max_batch_tokens,
         "prefix_cache_mb": cfg.prefix_cache_mb,
         "dtype": _dtype_of(backend, cfg.dtype),
+        "engine_args": dict(cfg.engine_args),
         "engine_start_s": engine_start_s,
         "template_uses_tools": template_tools,
         "warnings": list(warnings),
