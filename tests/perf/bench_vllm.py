@@ -10,9 +10,9 @@ Needs vLLM in the running python (on a CPU: the engines venv, ``make test-engine
 The prompts are the benchmark items rendered as ``score --model`` renders them (the format ``auto`` picks
 for the model); both sides decode greedily with the format's stop strings, so they generate the same
 tokens (``identical`` counts the outputs that match). The harness is what ``score --model`` runs: a fresh
-generation cache around the ``vllm`` backend, in length-sorted chunks of ``--batch`` (it tokenises,
-cuts to the context, and writes every chunk to SQLite); the raw side hands vLLM every prompt text in one
-call. The engine's prefix cache is emptied before every timed pass, the sides alternate, and each keeps
+generation cache around the ``vllm`` backend, in length-sorted chunks of ``generate_chunk(backend,
+--batch)`` prompts (at least 64 for vLLM; it tokenises, cuts to the context, and writes every chunk to
+SQLite); the raw side hands vLLM every prompt text of a benchmark in one call. The engine's prefix cache is emptied before every timed pass, the sides alternate, and each keeps
 its best of ``--repeats``. ``ratio`` = harness tokens/s / raw tokens/s (target >= 0.97).
 """
 
@@ -62,7 +62,7 @@ def main() -> int:
     from tlbench.backends import CachedBackend, GenConfig, GenerationCache, create_backend
     from tlbench.models import resolve_model
     from tlbench.prompts import render, stop_for
-    from tlbench.runner import expand_benchmarks, formats_for
+    from tlbench.runner import expand_benchmarks, formats_for, generate_chunk
 
     model = resolve_model(args.model).path
     t0 = time.perf_counter()
@@ -99,7 +99,7 @@ def main() -> int:
         llm.reset_prefix_cache()
         passes["n"] += 1
         cache = GenerationCache(Path(tmp.name) / f"cache{passes['n']}.sqlite")
-        cached = CachedBackend(backend, cache, flush_every=args.batch)
+        cached = CachedBackend(backend, cache, flush_every=generate_chunk(backend, args.batch))
         n, texts = 0, []
         for prompts, stop in groups:
             gens = cached.generate(prompts, GenConfig(max_new_tokens=args.new, stop=stop))
@@ -129,6 +129,7 @@ def main() -> int:
         "benchmarks": list(names),
         "prompts": len(raw_texts),
         "batch_size": args.batch,
+        "harness_chunk": generate_chunk(backend, args.batch),
         "max_new_tokens": args.new,
         "engine_start_s": round(start_s, 1),
         "raw_tokens": raw_n,

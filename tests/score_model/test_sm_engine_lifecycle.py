@@ -263,3 +263,16 @@ def test_sigterm_runs_the_cleanup(tmp_path: Path, data_dir: Path) -> None:
     assert (tmp_path / "closed").exists()
     manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
     assert manifest["status"] == "interrupted"
+
+
+def test_a_backend_that_schedules_its_own_batches_gets_bigger_calls(tmp_path: Path, data_dir: Path) -> None:
+    # vLLM: calls of --batch-size prompts left the engine waiting for each call's slowest sequence
+    class Scheduling(MockBackend):
+        preferred_chunk = 64
+
+    plain, big = MockBackend(default="x"), Scheduling(default="x")
+    for label, backend in (("plain", plain), ("big", big)):
+        cfg = mock_run_config(tmp_path / label, data_dir, ("bfcl-v3-exec",), limit=5, batch_size=2)
+        runner.run(cfg, backend=backend)
+    assert plain.calls == 3 and big.calls == 1
+    assert runner.generate_chunk(big, 128) == 128 and runner.generate_chunk(plain, 2) == 2

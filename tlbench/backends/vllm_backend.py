@@ -108,6 +108,9 @@ class VLLMBackend:
     """Batched generation through a vLLM engine (created by :meth:`start`, or on first use)."""
 
     name = "vllm"
+    #: prompts the runner hands over per call (at least; more with a larger --batch-size): vLLM batches and
+    #: schedules them itself, and small calls leave it waiting for each call's slowest sequence
+    preferred_chunk = 64
 
     def __init__(self, model_path: str, *, identity: str, engine_args: VLLMEngineArgs | None = None) -> None:
         from tlbench.models import resolve_dtype
