@@ -385,7 +385,7 @@ def _start_engine(backend: Backend) -> None:
 
 
 def _run(cfg: RunConfig, backend: Backend, kind: str, log: TextIO, start: float) -> dict[str, Any]:
-    """:func:`run` once the backend exists (it closes the backend, whatever happens here)."""
+    """:func:`run` once the backend exists (:func:`run` closes a backend it built, whatever happens here)."""
     _start_engine(backend)
     engine_start_s = round(time.monotonic() - start, 2)
     tokenizer = _tokenizer_of(backend)

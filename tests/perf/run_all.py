@@ -66,7 +66,7 @@ ARGS: dict[str, tuple[list[str], list[str]]] = {
     "bench_kv_buffers.py": ([], ["--new", "32"]),
     "bench_vllm.py": ([], ["--limit", "4", "--new", "32", "--repeats", "2"]),
 }
-TIMEOUT_S = {"bench_training.py": 1800, "bench_score_cache.py": 900, "bench_vllm.py": 1200}
+TIMEOUT_S = {"bench_training.py": 1800, "bench_score_cache.py": 900, "bench_vllm.py": 2400}
 
 #: name -> (description, comparator, target, extractor over the scripts' JSON objects)
 Extract = Callable[[dict[str, Any]], Any]
