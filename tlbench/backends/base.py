@@ -17,11 +17,15 @@ batch job always completes and the failure is recorded per item.
 time-out, an exception inside the backend): the model produced nothing. It is never a model output, so such
 an item is never cached, never parsed and never scored; the runner counts it, keeps it out of the scores,
 marks the run ``incomplete`` and asks for it again on the next run (see :mod:`tlbench.runner`).
+``close()`` releases what a backend holds (an engine's worker processes, HTTP connections, cached
+keys/values). Whoever runs a backend calls it in a ``finally`` (:func:`close_backend`): a vLLM engine left
+running keeps its EngineCore process alive, and the interpreter then hangs at exit joining it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol, runtime_checkable
@@ -37,7 +41,10 @@ __all__ = [
     "FINISH_REASONS",
     "truncate_at_stop",
     "prompt_key_text",
+    "close_backend",
 ]
+
+log = logging.getLogger(__name__)
 
 #: A rendered text prompt, or chat messages for a backend that applies the chat template itself.
 Prompt = str | Sequence[Mapping[str, Any]]
@@ -175,6 +182,26 @@ class Backend(Protocol):
     ) -> list[Generation]:
         """One ``Generation`` per prompt, in order; never raises for a single bad item."""
         ...
+
+    def close(self) -> None:
+        """Release engine processes, connections and caches now. Idempotent; a later ``generate`` may
+        start them again."""
+        ...
+
+
+def close_backend(backend: object) -> None:
+    """``backend.close()`` for code that must not fail while cleaning up: a backend without ``close``
+    (a third-party or test double) is left alone, and an error in ``close`` is logged, not raised, so it
+    never hides the error that ended a run."""
+    close = getattr(backend, "close", None)
+    if not callable(close):
+        return
+    try:
+        close()
+    except Exception as exc:  # noqa: BLE001 - cleanup must not mask the run's own outcome
+        log.warning(
+            "closing the %s backend failed: %s: %s", getattr(backend, "name", "?"), type(exc).__name__, exc
+        )
 
 
 def truncate_at_stop(text: str, stop: Sequence[str]) -> tuple[str, bool]:

@@ -204,6 +204,12 @@ class CachedBackend:
         """A stream through the cache: hits come back at once, misses go to the wrapped backend's stream."""
         return CachedStream(self, open_stream(self.inner, config, width), config)
 
+    def close(self) -> None:
+        """Close the wrapped backend (the cache itself belongs to whoever opened it)."""
+        from tlbench.backends.base import close_backend
+
+        close_backend(self.inner)
+
 
 class CachedStream:
     """The :class:`CachedBackend`'s stream: a hit is collected without generating; a miss goes to

@@ -133,10 +133,21 @@ class HFBackend:
         return self._identity
 
     @property
+    def dtype(self) -> str:
+        """The dtype the weights run in (``float32``, ``bfloat16``, ...)."""
+        return str(self.model.dtype).replace("torch.", "")
+
+    @property
     def episode_wave(self) -> int | None:
         """Episodes a runner should step together: one batch, so that each episode's stored prefix is
         still in the store at its next round (None when prefix reuse is off: step them all)."""
         return self.batch_size if self.prefix is not None else None
+
+    def close(self) -> None:
+        """Drop the stored prefix keys/values (up to ``prefix_cache_mb``); the weights go with the object.
+        The backend stays usable: the store refills on the next call."""
+        if self.prefix is not None:
+            self.prefix.clear()
 
     # -- prompt handling ---------------------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ class SimulatedKill(RuntimeError):
 
 
 class MockBackend:
-    """Scripted replies with call counters (``calls``, ``prompts_seen``)."""
+    """Scripted replies with call counters (``calls``, ``prompts_seen``, ``closed``)."""
 
     name = "mock"
 
@@ -37,6 +37,7 @@ class MockBackend:
         self._fail_after = fail_after
         self._cursor = 0
         self.calls = 0
+        self.closed = 0
         self.prompts_seen: list[Prompt] = []
 
     @property
@@ -81,3 +82,7 @@ class MockBackend:
                 Generation(text=text, n_prompt_tokens=n_prompt, n_new_tokens=len(words), finish_reason=reason)
             )
         return out
+
+    def close(self) -> None:
+        """Nothing to release; counted so that tests can check who closes the backend."""
+        self.closed += 1

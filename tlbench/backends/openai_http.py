@@ -115,6 +115,8 @@ class OpenAIBackend:
         self.backoff_max = backoff_max
         self._local = threading.local()
         self._down = threading.Event()  # set when the server stopped answering (see the module docstring)
+        self._sessions: list[requests.Session] = []
+        self._sessions_lock = threading.Lock()
 
     def __repr__(self) -> str:  # never shows the key: it is not even an attribute
         return f"OpenAIBackend(base_url={self.base_url!r}, model={self.model!r}, api_key_env={self.api_key_env!r})"
@@ -129,7 +131,17 @@ class OpenAIBackend:
         if s is None:
             s = requests.Session()
             self._local.session = s
+            with self._sessions_lock:
+                self._sessions.append(s)
         return s
+
+    def close(self) -> None:
+        """Close every thread's HTTP session (their pooled connections); a later request opens new ones."""
+        with self._sessions_lock:
+            sessions, self._sessions = self._sessions, []
+            self._local = threading.local()
+        for s in sessions:
+            s.close()
 
     def _headers(self) -> dict[str, str]:
         headers = {"Content-Type": "application/json"}

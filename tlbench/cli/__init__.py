@@ -72,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _terminate(signum: int, frame: object) -> None:
+    _on_sigterm(signal.SIG_IGN)  # a second SIGTERM must not cut the cleanup short (closing a vLLM engine)
     raise Terminated(f"signal {signum}")
 
 

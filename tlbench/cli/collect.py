@@ -3,7 +3,8 @@
   tlbench collect --model M --tasks SOURCE --out FILE [--backend auto|transformers|vllm|openai|mock]
                   [--base-url URL] [--prompt-format auto|NAME] [--limit N] [--seed S] [--batch-size N]
                   [--max-new-tokens N] [--temperature T] [--max-generations N] [--no-cache]
-                  [--max-tools N] [--dump-tasks FILE] [--task-base-url URL --task-model NAME] [--data-dir DIR]
+                  [--max-tools N] [--dump-tasks FILE] [--task-base-url URL --task-model NAME]
+                  [--allow-tool-less-template] [--data-dir DIR]
   tlbench collect --import FORMAT FILE --out FILE [--data-dir DIR]
 
 SOURCE: ``synthetic`` / ``synthetic:train`` (default split) or ``synthetic:heldout`` (deterministic tasks over
@@ -91,6 +92,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--task-base-url", default=None, help="endpoint that writes tasks (--tasks llm)")
     parser.add_argument("--task-model", default=None, help="model name at --task-base-url")
     parser.add_argument("--no-decontam", action="store_true", help="skip the decontamination report")
+    parser.add_argument(
+        "--allow-tool-less-template",
+        action="store_true",
+        help="run even when the chat template that should show the tools (prompt formats openai and "
+        "chat-template) ignores them; by default such a run is refused",
+    )
     add_data_dir(parser)
 
 
@@ -138,13 +145,12 @@ def _collect(args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
         raise UsageError("give --model M and --tasks SOURCE (or --import FORMAT FILE)")
     if args.limit < 1 or args.batch_size < 1 or args.max_new_tokens < 1 or args.max_generations < 1:
         raise UsageError("--limit, --batch-size, --max-new-tokens and --max-generations must be >= 1")
-    from tlbench.backends.base import GenConfig
-    from tlbench.prompts import get_format, stop_for
+    from tlbench.backends import close_backend
+    from tlbench.prompts import get_format
+    from training.tasks import load_tasks, write_tasks
 
     if args.prompt_format != "auto":
         get_format(args.prompt_format)  # UsageError with suggestions, before any model is loaded
-    from training.collector import SCRIPTED_MODELS, collect
-    from training.tasks import load_tasks, write_tasks
 
     llm = {"base_url": args.task_base_url, "model": args.task_model}
     tasks = load_tasks(
@@ -154,6 +160,37 @@ def _collect(args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
         write_tasks(args.dump_tasks, tasks)
     replies: dict[str, str] = {}
     backend, kind, tokenizer, fmt, budget, cache = _backend(args, replies)
+    try:  # SIGTERM arrives as tlbench.errors.Terminated (see tlbench.cli), so this runs then too
+        stats = _collect_with(args, tasks, backend, kind, tokenizer, fmt, budget, replies)
+    finally:
+        if cache is not None:
+            cache.close()
+        close_backend(backend)
+    print(file=sys.stderr)
+    return {"out": str(args.out), "prompt_format": fmt, **stats.to_dict()}
+
+
+def _collect_with(
+    args: argparse.Namespace,
+    tasks: Any,
+    backend: Any,
+    kind: str,
+    tokenizer: Any,
+    fmt: str,
+    budget: int | None,
+    replies: dict[str, str],
+) -> Any:
+    """The collection itself, once the backend exists (the caller closes it)."""
+    from tlbench.backends.base import GenConfig
+    from tlbench.prompts import stop_for
+    from tlbench.runner import check_template_tools
+    from training.collector import SCRIPTED_MODELS, collect
+
+    uses_tools, warnings = check_template_tools({"tasks": fmt}, tokenizer, str(args.model), kind)
+    if uses_tools is False and not args.allow_tool_less_template:
+        raise UsageError(warnings[0] + "; pass --allow-tool-less-template to run anyway")
+    for w in warnings:
+        print(f"tlbench collect: warning: {w}", file=sys.stderr)
     scripted = args.model if kind == "mock" and args.model in SCRIPTED_MODELS else None
     config = GenConfig(
         max_new_tokens=args.max_new_tokens, temperature=args.temperature, stop=stop_for(fmt), seed=args.seed
@@ -164,32 +201,26 @@ def _collect(args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
         "backend": kind,
         "sampling": jsonio.parse(config.key()),
     }
-    try:
-        stats = collect(
-            tasks,
-            args.out,
-            backend,
-            fmt=fmt,
-            tokenizer=tokenizer,
-            config=config,
-            batch_size=args.batch_size,
-            seed=args.seed,
-            max_generations=args.max_generations,
-            scripted=scripted,
-            replies=replies,
-            meta=meta,
-            budget=budget,
-        )
-    finally:
-        if cache is not None:
-            cache.close()
-    print(file=sys.stderr)
-    return {"out": str(args.out), "prompt_format": fmt, **stats.to_dict()}
+    return collect(
+        tasks,
+        args.out,
+        backend,
+        fmt=fmt,
+        tokenizer=tokenizer,
+        config=config,
+        batch_size=args.batch_size,
+        seed=args.seed,
+        max_generations=args.max_generations,
+        scripted=scripted,
+        replies=replies,
+        meta=meta,
+        budget=budget,
+    )
 
 
 def _backend(args: argparse.Namespace, replies: dict[str, str]) -> tuple[Any, str, Any, str, int | None, Any]:
     """(generating backend, kind, tokenizer, prompt format, token budget, cache to close)."""
-    from tlbench.backends import CachedBackend, GenerationCache, create_backend, select_backend
+    from tlbench.backends import CachedBackend, GenerationCache, close_backend, create_backend, select_backend
     from tlbench.runner import _cache_dir, _model_source, _tokenizer_of, formats_for
 
     kind = select_backend(args.backend)
@@ -205,13 +236,17 @@ def _backend(args: argparse.Namespace, replies: dict[str, str]) -> tuple[Any, st
             batch_size=args.batch_size,
             base_url=args.base_url,
         )
-    tokenizer = _tokenizer_of(backend)
-    source = _model_source(None, backend, tokenizer) if kind != "mock" else None  # type: ignore[arg-type]
-    fmt = formats_for(("tooleyes",), args.prompt_format, source)["tooleyes"]
-    max_ctx = int(getattr(getattr(backend, "inner", backend), "max_context", 0) or 0)
-    budget = max_ctx - args.max_new_tokens if max_ctx > args.max_new_tokens else None
-    cache = None
-    if kind != "mock" and not args.no_cache:
-        cache = GenerationCache(_cache_dir() / "generations.sqlite")
-        backend = CachedBackend(backend, cache, flush_every=args.batch_size)
+    try:
+        tokenizer = _tokenizer_of(backend)
+        source = _model_source(None, backend, tokenizer) if kind != "mock" else None  # type: ignore[arg-type]
+        fmt = formats_for(("tooleyes",), args.prompt_format, source)["tooleyes"]
+        max_ctx = int(getattr(getattr(backend, "inner", backend), "max_context", 0) or 0)
+        budget = max_ctx - args.max_new_tokens if max_ctx > args.max_new_tokens else None
+        cache = None
+        if kind != "mock" and not args.no_cache:
+            cache = GenerationCache(_cache_dir() / "generations.sqlite")
+            backend = CachedBackend(backend, cache, flush_every=args.batch_size)
+    except BaseException:
+        close_backend(backend)
+        raise
     return backend, kind, tokenizer, fmt, budget, cache

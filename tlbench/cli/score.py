@@ -7,7 +7,8 @@
                 [--out DIR] [--no-cache] [--batch-size N] [--max-batch-tokens N] [--prefix-cache-mb N]
                 [--max-new-tokens N] [--dtype auto|float32|bfloat16]
                 [--episode-schedule auto|lockstep|independent]
-                [--name NAME] [--base-url URL] [--engine-arg KEY=VALUE ...] [--data-dir DIR]
+                [--name NAME] [--base-url URL] [--engine-arg KEY=VALUE ...] [--allow-tool-less-template]
+                [--data-dir DIR]
 
 Names: every registered benchmark (``benchmarks.NAMES``, e.g. rotbench-first-clean, bfcl-v3-exec, tooleyes);
 an unknown name lists them all. ``--benchmarks all`` runs every one that is not a split of another.
@@ -37,6 +38,12 @@ backend exception) has no model output: it is not scored (left out of numerator 
 listed in ``<benchmark>/failed.jsonl`` and counted in the manifest's ``infra_failures``, and the run ends
 with status ``incomplete``: one line on stderr gives the count and the first error, and the exit code is 3.
 Re-running the same command asks again for those items only (the others come from the cache).
+
+``--dtype auto`` is resolved once for every local backend (bf16 where the CPU/GPU has native bf16, else
+fp32) and the manifest records the dtype that ran. The ``openai`` and ``chat-template`` prompt formats leave
+the function docs to the chat template; a run whose template ignores ``tools`` is refused (exit 2) unless
+``--allow-tool-less-template`` is given (then it warns and records the warning in the manifest). The
+backend is closed however the run ends (SIGTERM included), so a vLLM engine never outlives the command.
 
 Exit codes: 0 done, 2 usage or data error, 3 incomplete (infrastructure failures; re-run to retry them).
 """
@@ -161,6 +168,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="vLLM engine argument, repeatable (e.g. tensor_parallel_size=2, enable_prefix_caching=true); "
         "VALUE is read as JSON when it parses, else kept as text",
     )
+    parser.add_argument(
+        "--allow-tool-less-template",
+        action="store_true",
+        help="run even when the chat template that should show the tools (prompt formats openai and "
+        "chat-template) ignores them; by default such a run is refused",
+    )
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
     parser.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples (default 1000)")
     add_data_dir(parser)
@@ -221,6 +234,7 @@ _MODEL_ONLY: dict[str, tuple[str, Any]] = {
     "replay": ("--replay", None),
     "base_url": ("--base-url", None),
     "engine_arg": ("--engine-arg", []),
+    "allow_tool_less_template": ("--allow-tool-less-template", False),
 }
 
 
@@ -315,8 +329,9 @@ def _run_model(args: argparse.Namespace) -> int:
         tools="replay" if args.replay else "record" if args.record else "simulate",
         tools_store=args.replay or args.record,
         episode_schedule=args.episode_schedule,
+        allow_tool_less_template=args.allow_tool_less_template,
     )
-    manifest = run(cfg)
+    manifest = run(cfg)  # it closes the backend in a finally, SIGTERM included (tlbench.errors.Terminated)
     if args.json:
         sys.stdout.write(jsonio.dumps(manifest))
         sys.stdout.write("\n")

@@ -16,7 +16,13 @@ from tlbench.prompts.base import Msg, PromptFormat, openai_tool
 from tlbench.prompts.qwen25 import qwen_call
 from tlbench.types import ToolCall, ToolDoc
 
-__all__ = ["CHAT_TEMPLATE", "render_with_tokenizer", "template_parser", "template_call"]
+__all__ = [
+    "CHAT_TEMPLATE",
+    "render_with_tokenizer",
+    "template_parser",
+    "template_call",
+    "template_ignores_tools",
+]
 
 
 def _template_text(tokenizer: Any) -> str:
@@ -75,6 +81,36 @@ def render_with_tokenizer(
     if tools:
         kwargs["tools"] = [openai_tool(d) for d in tools]
     return str(tokenizer.apply_chat_template(hf_messages(msgs), **kwargs))
+
+
+_PROBE_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "tlbench_probe_lookup",
+        "description": "Look up a word.",
+        "parameters": {"type": "object", "properties": {"word": {"type": "string"}}, "required": ["word"]},
+    },
+}
+
+
+def template_ignores_tools(tokenizer: Any) -> bool | None:
+    """Whether this tokenizer's chat template drops ``tools``: a one-message conversation is rendered with
+    and without one probe function; the template ignores tools when both renderings are the same or the
+    function's name is nowhere in the one with tools. None when the template cannot render at all.
+
+    Why: the ``openai`` and ``chat-template`` formats leave the function docs to the template, and a
+    template without tool support (SmolLM2's) renders the conversation as if there were none.
+    """
+    if tokenizer is None or not _template_text(tokenizer):
+        return None
+    messages = [{"role": "user", "content": "Look up the word 'tool'."}]
+    kwargs: dict[str, Any] = {"tokenize": False, "add_generation_prompt": True}
+    try:
+        plain = str(tokenizer.apply_chat_template(messages, **kwargs))
+        with_tools = str(tokenizer.apply_chat_template(messages, tools=[_PROBE_TOOL], **kwargs))
+    except Exception:  # noqa: BLE001 - a template that cannot render this is reported as unknown
+        return None
+    return with_tools == plain or _PROBE_TOOL["function"]["name"] not in with_tools
 
 
 def _no_tokenizer(msgs: Sequence[Msg], tools: Sequence[ToolDoc], add_generation_prompt: bool) -> str:
