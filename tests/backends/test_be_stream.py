@@ -56,6 +56,21 @@ def test_a_crashing_backend_raises_from_collect() -> None:
     stream.close()
 
 
+def test_a_result_finished_before_a_crash_is_delivered_first() -> None:
+    # the killed-run resume test lost a finished generation under load: when request 1 was done and
+    # request 2 had crashed by the time collect looked, the crash was raised and request 1's result dropped
+    stream = ThreadedStream(MockBackend(echo, fail_after=1), GenConfig(), width=1)
+    stream.submit("ok", "p1")
+    stream.submit("killed", "p2")
+    deadline = time.monotonic() + 30  # a bound on waiting, not a timed assertion
+    while not all(f.done() for f in stream._pending) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert [t for t, _ in stream.collect()] == ["ok"]
+    with pytest.raises(SimulatedKill):
+        stream.collect()
+    stream.close()
+
+
 def test_cached_stream_serves_hits_without_generating_and_stores_misses(tmp_path: Path) -> None:
     cache = GenerationCache(tmp_path / "g.sqlite")
     inner = MockBackend(echo)

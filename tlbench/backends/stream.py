@@ -72,13 +72,19 @@ class ThreadedStream:
         self._pending[self._pool.submit(self._one, prompt, tools)] = tag
 
     def collect(self) -> list[tuple[Hashable, Generation]]:
-        """Every request done by now (at least one, unless none is pending)."""
+        """Every request done by now (at least one, unless none is pending). A request whose backend call
+        raised raises here, but only once the results that finished before it (in submission order) have
+        been returned: a crash must not drop a finished generation that the cache would otherwise keep."""
         if not self._pending:
             return []
         done, _ = wait(list(self._pending), return_when=FIRST_COMPLETED)
         # submission order among those done, so that a run's order of events is reproducible
-        finished = [f for f in self._pending if f in done]
-        return [(self._pending.pop(f), f.result()) for f in finished]
+        out: list[tuple[Hashable, Generation]] = []
+        for f in [f for f in self._pending if f in done]:
+            if out and f.exception() is not None:
+                break  # raised by the next call
+            out.append((self._pending.pop(f), f.result()))
+        return out
 
     def close(self) -> None:
         """Cancel what has not started; requests under way (a run stopped early) finish in the background
