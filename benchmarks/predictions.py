@@ -215,6 +215,7 @@ def score_predictions(
     benchmark data file that differs from its pin or has a malformed item: :func:`load_complete`).
     """
     from benchmarks.metrics import aggregate_for
+    from tlbench.run.results import result_object
 
     if mode not in MODES:
         raise UsageError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
@@ -224,15 +225,14 @@ def score_predictions(
     scores = score_item_records(bench, items, matching, mode, fmt)
     agg = aggregate_for(bench, scores, resamples=resamples, seed=seed)
     by_index = {it.index: it for it in items}
-    return {
-        "benchmark": benchmark,
-        "mode": mode,
-        "format": fmt or bench.default_format,
-        "predictions": str(predictions),
-        "n_items": len(items),
-        "n_predictions": len(records),
-        "missing_ids": [by_index[i].id for i in matching.missing],
-        "load_warnings": [],  # a load problem is an error now (load_complete); the key stays for readers
-        **agg.to_dict(),
-        "items": [s.to_dict() for s in scores],
-    }
+    result = result_object(
+        benchmark=benchmark,
+        mode=mode,
+        fmt=fmt or bench.default_format,
+        predictions=str(predictions),
+        n_items=len(items),
+        n_predictions=len(records),
+        missing_ids=[by_index[i].id for i in matching.missing],
+        aggregate=agg.to_dict(),
+    )
+    return {**result, "items": [s.to_dict() for s in scores]}

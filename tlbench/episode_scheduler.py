@@ -19,15 +19,15 @@ again, until it finishes (at most ``rounds`` generations). The runner wraps each
 
 Both schedules give every episode the same sequence of prompts, so under greedy decoding (and a backend
 whose output for a prompt does not depend on what else it is running) the transcripts are identical;
-only the order in which episodes advance differs. ``auto`` takes the backend's own ``episode_schedule``
-attribute (``"independent"`` for ``openai`` and ``vllm``), else ``lockstep``.
+only the order in which episodes advance differs. ``auto`` takes the schedule the backend declares
+(``Backend.info().episode_schedule``: ``"independent"`` for ``openai`` and ``vllm``), else ``lockstep``.
 """
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from typing import Protocol
 
 from tlbench.backends.base import Generation, Prompt, ToolList
 from tlbench.backends.stream import GenerationStream
@@ -56,14 +56,13 @@ class EpisodeTask(Protocol):
         ...
 
 
-def resolve_schedule(requested: str, backend: Any) -> str:
-    """``lockstep`` or ``independent``: ``requested``, or for ``auto`` the backend's ``episode_schedule``
-    (``backend`` is the bare backend, not the cache wrapper)."""
+def resolve_schedule(requested: str, declared: str | None) -> str:
+    """``lockstep`` or ``independent``: ``requested``, or for ``auto`` the schedule the backend declares
+    (``BackendInfo.episode_schedule``; None when no backend is known yet: ``lockstep``)."""
     if requested not in SCHEDULES:
         raise UsageError(f"unknown episode schedule {requested!r}; choose one of {', '.join(SCHEDULES)}")
     if requested != "auto":
         return requested
-    declared = getattr(backend, "episode_schedule", "lockstep")
     return declared if declared in SCHEDULES[1:] else "lockstep"
 
 

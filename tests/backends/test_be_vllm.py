@@ -317,7 +317,7 @@ def test_vllm_version_comes_from_the_module(monkeypatch: pytest.MonkeyPatch) -> 
     from importlib import metadata
 
     from tlbench.backends.vllm_backend import vllm_version
-    from tlbench.runner import _versions
+    from tlbench.run.provenance import versions as _versions
 
     def missing(name: str) -> str:
         raise metadata.PackageNotFoundError(name)

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 import tlbench.backends as backends
-import tlbench.runner as runner
+import tlbench.run.pipeline as pipeline
 from tlbench.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,7 +40,7 @@ def no_model_load(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("a model was loaded before the options were checked")
 
-    monkeypatch.setattr(runner, "build_backend", refuse)
+    monkeypatch.setattr(pipeline, "build_backend", refuse)
     monkeypatch.setattr(backends, "create_backend", refuse)
 
 

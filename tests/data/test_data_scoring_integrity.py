@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import tlbench.backends as backends
-import tlbench.runner as runner
+import tlbench.run.pipeline as pipeline
 from tlbench.cli import main
 
 ROTBENCH = "rotbench/Data/First_Turn/clean.json"
@@ -119,7 +119,7 @@ def test_score_model_checks_the_data_before_loading_the_model(
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("the model was loaded before the data was checked")
 
-    monkeypatch.setattr(runner, "build_backend", refuse)
+    monkeypatch.setattr(pipeline, "build_backend", refuse)
     monkeypatch.setattr(backends, "create_backend", refuse)
     rel, change, bench, must = CASES[case]
     data = _data_copy(shared_data, tmp_path, rel, change)

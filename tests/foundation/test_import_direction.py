@@ -1,7 +1,7 @@
 """Data flows one way: the core vocabulary never imports the layers built on it.
 
 The core (types, the classifier, feedback texts, parsers, prompts, the IRM reward, tool docs, JSON, errors, the
-registry) is what every other layer speaks; it must not import ``tlbench.runner``, ``tlbench.cli``,
+registry) is what every other layer speaks; it must not import ``tlbench.runner`` (or its stages, ``tlbench.run``), ``tlbench.cli``,
 ``tlbench.report``, the backends, ``benchmarks``, ``tools_env`` or ``training``: not at module top, not inside a
 function, not relatively, not as a lazy ``"module:attr"`` registry target. Its first-party imports also stay
 inside the core, so the rule holds for everything the core pulls in, not only for its own lines.
@@ -36,6 +36,7 @@ CORE = (
 #: What the core must never import (a module or anything under it).
 FORBIDDEN = (
     "tlbench.runner",
+    "tlbench.run",
     "tlbench.cli",
     "tlbench.report",
     "tlbench.backends",

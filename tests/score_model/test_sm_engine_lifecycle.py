@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from sm_runconfig import mock_run_config
 
+import tlbench.run.pipeline as pipeline
 import tlbench.runner as runner
 from tlbench.backends.mock import MockBackend, SimulatedKill
 from tlbench.cli import main
@@ -44,7 +45,7 @@ def test_runner_closes_the_backend_it_built_on_success_error_and_interrupt(
     tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def built(backend: MockBackend) -> None:
-        monkeypatch.setattr(runner, "build_backend", lambda cfg, log=None: (backend, "mock"))
+        monkeypatch.setattr(pipeline, "build_backend", lambda cfg, log=None: (backend, "mock"))
 
     ok = ClosingMock(default="x")
     built(ok)
@@ -98,7 +99,7 @@ def test_engine_start_is_timed_apart_from_the_first_benchmark(
 ) -> None:
     # issue 21: the lazy vLLM start (~50 s) was counted in the first benchmark's time and tokens/s
     clock = [1000.0]
-    monkeypatch.setattr(runner, "time", types.SimpleNamespace(monotonic=lambda: clock[0]))
+    monkeypatch.setattr(pipeline, "time", types.SimpleNamespace(monotonic=lambda: clock[0]))
 
     class SlowStart(MockBackend):
         def start(self) -> None:
@@ -215,6 +216,7 @@ SIGTERM_SCRIPT = """
 import sys, time
 from pathlib import Path
 from tlbench.backends.mock import MockBackend
+import tlbench.run.pipeline as pipeline
 import tlbench.runner as runner
 from tlbench.cli import _on_sigterm, _terminate
 
@@ -229,7 +231,7 @@ class Hanging(MockBackend):
     def close(self):
         (marks / "closed").write_text("")
 
-runner.build_backend = lambda cfg, log=None: (Hanging(default="x"), "mock")  # the runner owns it
+pipeline.build_backend = lambda cfg, log=None: (Hanging(default="x"), "mock")  # the runner owns it
 cfg = runner.RunConfig(model="mock", out=marks / "run", data_dir=Path(sys.argv[2]), benchmarks=("bfcl-v3-exec",),
                 limit=2, prompt_format="toolllama-react", cache_dir=marks / "cache", resamples=10)
 _on_sigterm(_terminate)  # what tlbench.cli.main installs: SIGTERM raises Terminated, so finally blocks run

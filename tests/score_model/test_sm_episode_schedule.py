@@ -105,12 +105,13 @@ def test_independent_stops_at_the_round_limit_like_lockstep() -> None:
 
 
 def test_schedule_names() -> None:
-    class Declares:
+    class Declares(MockBackend):
         episode_schedule = "independent"
 
-    assert resolve_schedule("auto", Declares()) == "independent"
-    assert resolve_schedule("auto", MockBackend()) == "lockstep"
-    assert resolve_schedule("lockstep", Declares()) == "lockstep"
+    assert resolve_schedule("auto", Declares().info().episode_schedule) == "independent"
+    assert resolve_schedule("auto", MockBackend().info().episode_schedule) == "lockstep"
+    assert resolve_schedule("lockstep", Declares().info().episode_schedule) == "lockstep"
+    assert resolve_schedule("auto", None) == "lockstep"
     with pytest.raises(UsageError, match="lockstep"):
         resolve_schedule("async", None)
 

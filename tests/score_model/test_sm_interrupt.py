@@ -24,7 +24,7 @@ DRIVER = r"""
 import os, signal, sys, time
 from pathlib import Path
 
-import tlbench.runner as runner
+import tlbench.run.pipeline as pipeline
 from tlbench.backends.mock import MockBackend
 from tlbench.cli import main
 
@@ -41,7 +41,7 @@ def reply(prompt):
         time.sleep(120)  # SIGTERM arrives here
     return 'Thought: t\nAction: finish\nAction Input: {"answer": "ok"}'
 
-runner.build_backend = lambda cfg, log=None: (MockBackend(reply, model="m"), "mock")
+pipeline.build_backend = lambda cfg, log=None: (MockBackend(reply, model="m"), "mock")
 os.environ["TLBENCH_CACHE_DIR"] = cache
 sys.exit(main([
     "score", "--model", "m", "--backend", "mock", "--benchmarks", "rotbench-first-clean", "--limit", "4",

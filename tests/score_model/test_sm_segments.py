@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sm_runconfig import mock_run_config
 
-import tlbench.runner as runner
+import tlbench.run.pipeline as pipeline
 from tlbench.backends.mock import MockBackend, SimulatedKill
 from tlbench.runner import RunConfig, run, run_table
 
@@ -32,7 +32,7 @@ def _manifest(tmp_path: Path) -> dict:
 def test_manifest_is_checkpointed_while_running(
     tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(runner, "CHECKPOINT_EVERY_S", 0.0)
+    monkeypatch.setattr(pipeline, "CHECKPOINT_EVERY_S", 0.0)
     seen: list[int] = []
 
     def reply(prompt: object) -> str:
@@ -49,7 +49,7 @@ def test_killed_run_is_marked_and_resumed_run_sums_its_segments(
     tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     clock = iter(float(t) for t in range(0, 10_000, 5))  # every monotonic() call is 5 s later
-    monkeypatch.setattr(runner.time, "monotonic", lambda: next(clock))
+    monkeypatch.setattr(pipeline.time, "monotonic", lambda: next(clock))
     with pytest.raises(SimulatedKill):
         run(_cfg(tmp_path, data_dir), backend=MockBackend(lambda p: REPLY, fail_after=3))
     killed = _manifest(tmp_path)

@@ -25,6 +25,7 @@ from typing import Any
 
 from tlbench.backends.base import (
     Backend,
+    BackendInfo,
     GenConfig,
     Generation,
     Prompt,
@@ -39,6 +40,7 @@ from tlbench.registry import Registry
 __all__ = [
     "BACKENDS",
     "Backend",
+    "BackendInfo",
     "CachedBackend",
     "GenConfig",
     "Generation",

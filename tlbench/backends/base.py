@@ -20,6 +20,10 @@ marks the run ``incomplete`` and asks for it again on the next run (see :mod:`tl
 ``close()`` releases what a backend holds (an engine's worker processes, HTTP connections, cached
 keys/values). Whoever runs a backend calls it in a ``finally`` (:func:`close_backend`): a vLLM engine left
 running keeps its EngineCore process alive, and the interpreter then hangs at exit joining it.
+
+A backend *declares* what its callers need to know about it (:meth:`Backend.info`: tokenizer, context
+length, episode schedule, preferred chunk, ...) and what it counted while it ran (:meth:`Backend.stats`),
+so that the runner, the stream and ``tlbench collect`` never probe it for optional attributes.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ __all__ = [
     "GenConfig",
     "Generation",
     "Backend",
+    "BackendInfo",
     "FINISH_REASONS",
     "truncate_at_stop",
     "prompt_key_text",
@@ -158,6 +163,42 @@ class Generation:
         return cls(text="", finish_reason="error", error=message, extra={"hint": hint} if hint else {})
 
 
+#: ``BackendInfo.episode_schedule`` values (see :mod:`tlbench.episode_scheduler`).
+EPISODE_SCHEDULES = ("lockstep", "independent")
+
+
+@dataclass(frozen=True, slots=True)
+class BackendInfo:
+    """What a backend declares about itself (:meth:`Backend.info`); the runner reads nothing else.
+
+    ``tokenizer``: the local tokenizer prompts are rendered and trimmed with (None: none, e.g. a server).
+    ``max_context``: prompt + new tokens must fit in it (0: unknown, prompts are not trimmed).
+    ``model_path``: the local model folder (its files pick the ``auto`` prompt format), else None.
+    ``dtype``: what the weights run in (None: not known here, e.g. a server).
+    ``episode_schedule``: how episodes share it by default (``lockstep`` rounds or ``independent``).
+    ``episode_wave``: episodes a lockstep round steps together (None: all of them).
+    ``preferred_chunk``: prompts per ``generate`` call it wants at least (0: no preference).
+    ``thread_safe``: ``generate`` may run in several threads at once.
+    """
+
+    name: str
+    identity: str
+    tokenizer: Any = None
+    max_context: int = 0
+    model_path: str | None = None
+    dtype: str | None = None
+    episode_schedule: str = "lockstep"
+    episode_wave: int | None = None
+    preferred_chunk: int = 0
+    thread_safe: bool = False
+
+    def __post_init__(self) -> None:
+        if self.episode_schedule not in EPISODE_SCHEDULES:
+            raise ValueError(
+                f"episode_schedule must be one of {EPISODE_SCHEDULES}, got {self.episode_schedule!r}"
+            )
+
+
 @runtime_checkable
 class Backend(Protocol):
     """What every backend offers.
@@ -186,6 +227,20 @@ class Backend(Protocol):
     def close(self) -> None:
         """Release engine processes, connections and caches now. Idempotent; a later ``generate`` may
         start them again."""
+        ...
+
+    def start(self) -> None:
+        """Start the engine now (vLLM: 20-50 s on a CPU) rather than inside the first ``generate``, so that
+        callers can time it apart; a backend without an engine to start does nothing."""
+        ...
+
+    def info(self) -> BackendInfo:
+        """What the backend declares about itself (may start the engine: vLLM's tokenizer comes from it)."""
+        ...
+
+    def stats(self) -> Mapping[str, Any]:
+        """What the backend counted so far, JSON-ready (the transformers backend: ``prefix_reuse``); empty
+        when it counts nothing."""
         ...
 
 

@@ -21,12 +21,14 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from tlbench import jsonio
 from tlbench.backends.base import (
     Backend,
+    BackendInfo,
     GenConfig,
     Generation,
     Prompt,
@@ -203,6 +205,18 @@ class CachedBackend:
     def open_stream(self, config: GenConfig, width: int) -> CachedStream:
         """A stream through the cache: hits come back at once, misses go to the wrapped backend's stream."""
         return CachedStream(self, open_stream(self.inner, config, width), config)
+
+    def start(self) -> None:
+        """Start the wrapped backend's engine."""
+        self.inner.start()
+
+    def info(self) -> BackendInfo:
+        """The wrapped backend's declaration (the cache changes nothing a caller plans with)."""
+        return self.inner.info()
+
+    def stats(self) -> Mapping[str, Any]:
+        """The wrapped backend's counters."""
+        return self.inner.stats()
 
     def close(self) -> None:
         """Close the wrapped backend (the cache itself belongs to whoever opened it)."""

@@ -35,11 +35,11 @@ first), which is recorded in ``Generation.extra["truncated_prompt_tokens"]``; th
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from tlbench.backends.base import GenConfig, Generation, Prompt, ToolList, truncate_at_stop
+from tlbench.backends.base import BackendInfo, GenConfig, Generation, Prompt, ToolList, truncate_at_stop
 from tlbench.backends.prefix_kv import KV, PrefixKVStore, shared_prefixes
 
 __all__ = ["HFBackend"]
@@ -142,6 +142,31 @@ class HFBackend:
         """Episodes a runner should step together: one batch, so that each episode's stored prefix is
         still in the store at its next round (None when prefix reuse is off: step them all)."""
         return self.batch_size if self.prefix is not None else None
+
+    def start(self) -> None:
+        """Nothing to start: the model is loaded when the backend is built."""
+
+    def info(self) -> BackendInfo:
+        """The loaded tokenizer, the model's context length and folder, its dtype, lockstep episodes in
+        waves of one batch (when prefix reuse is on)."""
+        config = getattr(self.model, "config", None)
+        path = getattr(config, "_name_or_path", None)
+        return BackendInfo(
+            name=self.name,
+            identity=self.identity,
+            tokenizer=self.tokenizer,
+            max_context=self.max_context,
+            model_path=str(path) if path else None,
+            dtype=self.dtype,
+            episode_schedule=self.episode_schedule,
+            episode_wave=self.episode_wave,
+        )
+
+    def stats(self) -> Mapping[str, Any]:
+        """Prefix reuse so far (``prefix_reuse``: hits, prompt tokens not encoded again); empty when off."""
+        if self.prefix is None:
+            return {}
+        return {"prefix_reuse": {"hits": self.prefix.hits, "reused_prompt_tokens": self.prefix.reused_tokens}}
 
     def close(self) -> None:
         """Drop the stored prefix keys/values (up to ``prefix_cache_mb``); the weights go with the object.

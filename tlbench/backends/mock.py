@@ -8,8 +8,17 @@ N-th ``generate`` call raise, which is how tests simulate a run killed in the mi
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
-from tlbench.backends.base import GenConfig, Generation, Prompt, ToolList, prompt_key_text, truncate_at_stop
+from tlbench.backends.base import (
+    BackendInfo,
+    GenConfig,
+    Generation,
+    Prompt,
+    ToolList,
+    prompt_key_text,
+    truncate_at_stop,
+)
 
 __all__ = ["MockBackend", "SimulatedKill"]
 
@@ -22,6 +31,10 @@ class MockBackend:
     """Scripted replies with call counters (``calls``, ``prompts_seen``, ``closed``)."""
 
     name = "mock"
+    #: what :meth:`info` declares (test doubles override them to stand in for other backends)
+    episode_schedule = "lockstep"
+    preferred_chunk = 0
+    thread_safe = False
 
     def __init__(
         self,
@@ -86,3 +99,20 @@ class MockBackend:
     def close(self) -> None:
         """Nothing to release; counted so that tests can check who closes the backend."""
         self.closed += 1
+
+    def start(self) -> None:
+        """No engine to start."""
+
+    def info(self) -> BackendInfo:
+        """A scripted model: no tokenizer, no context limit, the class's declared scheduling."""
+        return BackendInfo(
+            name=self.name,
+            identity=self.identity,
+            episode_schedule=self.episode_schedule,
+            preferred_chunk=self.preferred_chunk,
+            thread_safe=self.thread_safe,
+        )
+
+    def stats(self) -> Mapping[str, Any]:
+        """Nothing counted."""
+        return {}

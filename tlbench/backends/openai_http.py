@@ -31,7 +31,7 @@ from typing import Any
 import requests
 
 from tlbench import jsonio
-from tlbench.backends.base import GenConfig, Generation, Prompt, ToolList, truncate_at_stop
+from tlbench.backends.base import BackendInfo, GenConfig, Generation, Prompt, ToolList, truncate_at_stop
 
 __all__ = ["OpenAIBackend", "RETRY_STATUS", "TOOLS_400_HINT"]
 
@@ -142,6 +142,22 @@ class OpenAIBackend:
             self._local = threading.local()
         for s in sessions:
             s.close()
+
+    def start(self) -> None:
+        """Nothing to start: the server is already running (sessions open on first use)."""
+
+    def info(self) -> BackendInfo:
+        """A server: no local tokenizer, context length or dtype; independent episodes, thread-safe."""
+        return BackendInfo(
+            name=self.name,
+            identity=self.identity,
+            episode_schedule=self.episode_schedule,
+            thread_safe=self.thread_safe,
+        )
+
+    def stats(self) -> Mapping[str, Any]:
+        """Nothing counted."""
+        return {}
 
     def _headers(self) -> dict[str, str]:
         headers = {"Content-Type": "application/json"}

@@ -15,7 +15,7 @@ serve requests independently (an HTTP server, vLLM's engine) each episode can ad
 A backend with its own stream (``open_stream(config, width)``: vLLM's step-wise engine, the generation
 cache) provides it; any other backend gets :class:`ThreadedStream`, which runs single-prompt
 ``generate`` calls in ``width`` threads when the backend says it may be called from several threads at
-once (``thread_safe = True``: the ``openai`` backend, one HTTP session per thread), else in one thread
+once (``info().thread_safe``: the ``openai`` backend, one HTTP session per thread), else in one thread
 (a local model's ``generate`` is not re-entrant; it then serves one request at a time). Like ``generate``, a stream never raises for one bad item: a failure is a ``Generation`` with
 ``finish_reason="error"``. An exception raised by the backend itself (a crash) reaches ``collect``'s
 caller, as it would from a batch call.
@@ -59,7 +59,7 @@ class ThreadedStream:
             raise ValueError("width must be >= 1")
         self.backend = backend
         self.config = config
-        workers = width if getattr(backend, "thread_safe", False) is True else 1
+        workers = width if backend.info().thread_safe else 1
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tlbench-stream")
         self._pending: dict[Future[Generation], Hashable] = {}
 

@@ -44,7 +44,7 @@ from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from tlbench.backends.base import GenConfig, Generation, Prompt, ToolList, truncate_at_stop
+from tlbench.backends.base import BackendInfo, GenConfig, Generation, Prompt, ToolList, truncate_at_stop
 from tlbench.errors import UsageError
 
 __all__ = ["VLLMEngineArgs", "VLLMBackend", "INSTALL_HINT", "vllm_version"]
@@ -179,6 +179,24 @@ class VLLMBackend:
             return max(0, int(value or 0))
         except (TypeError, ValueError):
             return 0
+
+    def info(self) -> BackendInfo:
+        """The engine's tokenizer and ``max_model_len`` (this starts the engine), the model folder, the
+        dtype, independent episodes and chunks of at least ``preferred_chunk`` prompts."""
+        return BackendInfo(
+            name=self.name,
+            identity=self.identity,
+            tokenizer=self.tokenizer,
+            max_context=self.max_context,
+            model_path=self.model_path,
+            dtype=self.dtype,
+            episode_schedule=self.episode_schedule,
+            preferred_chunk=self.preferred_chunk,
+        )
+
+    def stats(self) -> Mapping[str, Any]:
+        """Nothing counted (the engine keeps its own prefix cache)."""
+        return {}
 
     def close(self) -> None:
         """Shut the engine down (EngineCore and worker processes exit); a later call starts a new one."""

@@ -183,7 +183,7 @@ def _collect_with(
     """The collection itself, once the backend exists (the caller closes it)."""
     from tlbench.backends.base import GenConfig
     from tlbench.prompts import stop_for
-    from tlbench.runner import check_template_tools
+    from tlbench.run.engine import check_template_tools
     from training.collector import SCRIPTED_MODELS, collect
 
     uses_tools, warnings = check_template_tools({"tasks": fmt}, tokenizer, str(args.model), kind)
@@ -221,7 +221,8 @@ def _collect_with(
 def _backend(args: argparse.Namespace, replies: dict[str, str]) -> tuple[Any, str, Any, str, int | None, Any]:
     """(generating backend, kind, tokenizer, prompt format, token budget, cache to close)."""
     from tlbench.backends import CachedBackend, GenerationCache, close_backend, create_backend, select_backend
-    from tlbench.runner import _cache_dir, _model_source, _tokenizer_of, formats_for
+    from tlbench.run.config import formats_for
+    from tlbench.run.engine import cache_dir, model_source, prompt_budget
 
     kind = select_backend(args.backend)
     if kind == "mock":
@@ -237,14 +238,14 @@ def _backend(args: argparse.Namespace, replies: dict[str, str]) -> tuple[Any, st
             base_url=args.base_url,
         )
     try:
-        tokenizer = _tokenizer_of(backend)
-        source = _model_source(None, backend, tokenizer) if kind != "mock" else None  # type: ignore[arg-type]
+        info = backend.info()
+        tokenizer = info.tokenizer
+        source = model_source(info) if kind != "mock" else None
         fmt = formats_for(("tooleyes",), args.prompt_format, source)["tooleyes"]
-        max_ctx = int(getattr(getattr(backend, "inner", backend), "max_context", 0) or 0)
-        budget = max_ctx - args.max_new_tokens if max_ctx > args.max_new_tokens else None
+        budget = prompt_budget(info, args.max_new_tokens)
         cache = None
         if kind != "mock" and not args.no_cache:
-            cache = GenerationCache(_cache_dir() / "generations.sqlite")
+            cache = GenerationCache(cache_dir() / "generations.sqlite")
             backend = CachedBackend(backend, cache, flush_every=args.batch_size)
     except BaseException:
         close_backend(backend)

@@ -244,13 +244,12 @@ def _model_only_options(args: argparse.Namespace) -> list[str]:
 
 
 def _write_out(out: Path, result: dict[str, Any]) -> None:
+    """``DIR/results.json`` (everything but the items) and ``DIR/items.jsonl``, by the runner's writer."""
+    from tlbench.run.results import write_results
+
     try:
-        out.mkdir(parents=True, exist_ok=True)
         head = {k: v for k, v in result.items() if k != "items"}
-        (out / "results.json").write_text(jsonio.dumps(head, indent=2) + "\n", "utf-8")
-        with open(out / "items.jsonl", "w", encoding="utf-8") as fh:
-            for record in result["items"]:
-                fh.write(jsonio.dumps(record) + "\n")
+        write_results(out, head, result["items"])
     except OSError as exc:
         raise UsageError(f"cannot write to {out}: {exc.strerror or exc}") from None
 
