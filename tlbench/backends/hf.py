@@ -47,9 +47,10 @@ from tlbench.backends.base import GenConfig, Generation, Prompt, ToolList
 from tlbench.backends.hf_plan import Row, batches, split, step_positions
 from tlbench.backends.hf_probe import Capabilities, basic_capabilities, probe
 from tlbench.backends.hf_text import eos_ids, finish
+from tlbench.backends.options import BackendOptions
 from tlbench.backends.prefix_kv import PrefixKVStore
 
-__all__ = ["HFBackend"]
+__all__ = ["HFBackend", "create"]
 
 log = logging.getLogger(__name__)
 
@@ -276,3 +277,20 @@ class HFBackend:
         room = max(1, self.max_context - config.max_new_tokens) if self.max_context else None
         rows = [list(ids[-room:]) if room is not None and len(ids) > room else list(ids) for ids in batch]
         return rows, [len(ids) - len(row) for ids, row in zip(batch, rows, strict=True)]
+
+
+def create(model: str | Path, options: BackendOptions) -> HFBackend:
+    """The registry's factory: ``model`` resolved by :func:`tlbench.models.resolve_model` (HF folder, GGUF
+    file or built-in name), ``dtype="auto"`` by :func:`tlbench.models.resolve_dtype` for the device."""
+    from tlbench.models import resolve_dtype, resolve_model
+
+    resolved = resolve_model(model, options.cache_dir)
+    return HFBackend.from_pretrained(
+        resolved.path,
+        dtype=resolve_dtype(options.dtype, options.device),
+        device=options.device,
+        batch_size=options.batch_size,
+        identity=resolved.identity,
+        max_batch_tokens=options.max_batch_tokens,
+        prefix_cache_mb=options.prefix_cache_mb,
+    )

@@ -8,10 +8,12 @@ N-th ``generate`` call raise, which is how tests simulate a run killed in the mi
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 
 from tlbench.backends.base import GenConfig, Generation, Prompt, ToolList, prompt_key_text, truncate_at_stop
+from tlbench.backends.options import BackendOptions
 
-__all__ = ["MockBackend", "SimulatedKill"]
+__all__ = ["MockBackend", "SimulatedKill", "create"]
 
 
 class SimulatedKill(RuntimeError):
@@ -86,3 +88,8 @@ class MockBackend:
     def close(self) -> None:
         """Nothing to release; counted so that tests can check who closes the backend."""
         self.closed += 1
+
+
+def create(model: str | Path, options: BackendOptions) -> MockBackend:
+    """The registry's factory: scripted default replies under the name ``model``."""
+    return MockBackend(model=str(model))

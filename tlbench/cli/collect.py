@@ -1,6 +1,6 @@
 """Run a model through tools_env on tasks and record trajectories, or import existing data as trajectories.
 
-  tlbench collect --model M --tasks SOURCE --out FILE [--backend auto|transformers|vllm|openai|mock]
+  tlbench collect --model M --tasks SOURCE --out FILE [--backend auto|NAME]
                   [--base-url URL] [--prompt-format auto|NAME] [--limit N] [--seed S] [--batch-size N]
                   [--max-new-tokens N] [--temperature T] [--max-generations N] [--no-cache]
                   [--max-tools N] [--dump-tasks FILE] [--task-base-url URL --task-model NAME]
@@ -48,7 +48,9 @@ HELP = "Run a model through tools_env on tasks (or import data) and record traje
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options of the contract in the module docstring."""
+    """The options of the contract in the module docstring (backend names come from the registry)."""
+    from tlbench.backends import BACKENDS
+
     parser.add_argument(
         "--model", metavar="M", help="HF folder, .gguf, smollm2-135m, server model, or mock name"
     )
@@ -66,7 +68,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--backend",
         default="auto",
-        choices=("auto", "transformers", "hf", "vllm", "openai", "mock"),
+        choices=("auto", *BACKENDS.choices()),
         help="auto: vllm if importable and a GPU is present, else transformers; mock: scripted teacher",
     )
     parser.add_argument("--base-url", default=None, help="OpenAI-compatible server URL (--backend openai)")
