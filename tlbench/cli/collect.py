@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from tlbench import jsonio
-from tlbench.cli._common import add_data_dir, resolve_data_dir
+from tlbench.cli._common import add_data_dir, backend_choices, resolve_data_dir
 from tlbench.errors import EXIT_INCOMPLETE, UsageError
 
 HELP = "Run a model through tools_env on tasks (or import data) and record trajectories."
@@ -49,8 +49,6 @@ HELP = "Run a model through tools_env on tasks (or import data) and record traje
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of the contract in the module docstring (backend names come from the registry)."""
-    from tlbench.backends import BACKENDS
-
     parser.add_argument(
         "--model", metavar="M", help="HF folder, .gguf, smollm2-135m, server model, or mock name"
     )
@@ -68,7 +66,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--backend",
         default="auto",
-        choices=("auto", *BACKENDS.choices()),
+        choices=backend_choices(),
         help="auto: vllm if importable and a GPU is present, else transformers; mock: scripted teacher",
     )
     parser.add_argument("--base-url", default=None, help="OpenAI-compatible server URL (--backend openai)")

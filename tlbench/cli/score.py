@@ -56,7 +56,7 @@ from pathlib import Path
 from typing import Any
 
 from tlbench import jsonio
-from tlbench.cli._common import add_data_dir, resolve_data_dir
+from tlbench.cli._common import add_data_dir, backend_choices, parser_choices, resolve_data_dir
 from tlbench.errors import EXIT_INCOMPLETE, UsageError
 
 HELP = (
@@ -66,9 +66,6 @@ HELP = (
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of the contract in the module docstring (names offered come from the registries)."""
-    from tlbench.backends import BACKENDS
-    from tlbench.parsers import PARSERS
-
     parser.add_argument("--predictions", type=Path, metavar="FILE", help="JSONL predictions or transcripts")
     parser.add_argument("--benchmark", metavar="NAME", help="benchmark name, e.g. rotbench-first-clean")
     parser.add_argument(
@@ -80,7 +77,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--format",
         dest="fmt",
-        choices=PARSERS.names(),
+        choices=parser_choices(),
         default=None,
         help="output format of the predictions (default: the benchmark's own)",
     )
@@ -94,7 +91,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--backend",
         default="auto",
-        choices=("auto", *BACKENDS.choices()),
+        choices=backend_choices(),
         help="auto: vllm if importable and a GPU is present, else transformers",
     )
     parser.add_argument(
