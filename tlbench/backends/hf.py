@@ -268,9 +268,13 @@ class HFBackend:
         loop = config.greedy and self.drop_finished and self.caps.plain_greedy
         new = run_batch(self._engine, rows, config, self.prefix, loop=loop)
         return [
-            finish(self.tokenizer, row, len(ids), config, cut, eos=self.eos_ids, pad_id=self.pad_id)
+            self._finish(row, len(ids), config, cut)
             for row, ids, cut in zip(new, rows, truncated, strict=True)
         ]
+
+    def _finish(self, row: list[int], n_prompt: int, config: GenConfig, truncated: int) -> Generation:
+        """One row's result (:func:`tlbench.backends.hf_text.finish`: EOS, padding, stop strings)."""
+        return finish(self.tokenizer, row, n_prompt, config, truncated, eos=self.eos_ids, pad_id=self.pad_id)
 
     def _fit(self, batch: list[list[int]], config: GenConfig) -> tuple[list[list[int]], list[int]]:
         """Each prompt cut from the left to leave room for ``max_new_tokens``, and how many tokens it lost."""

@@ -25,8 +25,8 @@ __all__ = ["Capabilities", "basic_capabilities", "probe"]
 
 log = logging.getLogger(__name__)
 
-#: Tokens the probe generates per row (prefill, then decoding steps that extend the cache).
-PROBE_NEW_TOKENS = 3
+#: Tokens the probe generates per row: the prefill, then one decoding step that extends the cache.
+PROBE_NEW_TOKENS = 2
 
 
 @dataclass(frozen=True, slots=True)
