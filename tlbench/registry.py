@@ -74,6 +74,11 @@ class Registry(Generic[T]):
         """Primary names, sorted."""
         return sorted(set(self._canonical.values()))
 
+    def choices(self) -> list[str]:
+        """Every name a command line may accept: the primary names (sorted), then the aliases (sorted)."""
+        primary = self.names()
+        return primary + sorted(k for k in self._items if k not in primary)
+
     def __contains__(self, name: object) -> bool:
         return name in self._items
 

@@ -1,6 +1,6 @@
 """Reserved KV buffers: the layer holds the same keys/values as transformers' concatenating layer without
 reallocating per step, generations are identical with and without them, and a model they do not suit
-falls back to the stock cache."""
+gets the stock cache from the start (decided by the probe at construction)."""
 
 from __future__ import annotations
 
@@ -97,25 +97,37 @@ def test_generations_are_identical_with_and_without_buffers(
     assert on.kv_buffers and not off.kv_buffers
 
 
-def test_a_model_whose_cache_breaks_falls_back_to_the_stock_cache(
+def test_a_model_whose_cache_breaks_gets_the_stock_cache_from_the_start(
     tiny_backend: HFBackend, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    on = _like(tiny_backend, kv_buffers=True)
     off = _like(tiny_backend, kv_buffers=False)
-    real = on._new_cache
-    monkeypatch.setattr(on, "_new_cache", lambda reserve: "not a cache" if on.kv_buffers else real(reserve))
-    cfg = GenConfig(max_new_tokens=8)
+    monkeypatch.setattr(kv_buffer, "buffered_cache", lambda config, reserve: "not a cache")
     with caplog.at_level("WARNING"):
-        got = on.generate(PROMPTS, cfg)
-    assert not on.kv_buffers and "reserved KV buffers turned off" in caplog.text
+        on = _like(tiny_backend, kv_buffers=True)  # the probe finds out, once
+    assert not on.kv_buffers and not on.caps.kv_buffers and "reserved KV buffers turned off" in caplog.text
+    cfg = GenConfig(max_new_tokens=8)
+    got = on.generate(PROMPTS, cfg)
     assert [g.token_ids for g in got] == [g.token_ids for g in off.generate(PROMPTS, cfg)]
     assert all(g.ok for g in got)
+
+
+def test_buffers_that_break_after_the_probe_fail_the_generation_and_stay_on(
+    tiny_backend: HFBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    on = _like(tiny_backend, kv_buffers=True)
+    caps = on.caps
+    assert caps.kv_buffers
+    monkeypatch.setattr(kv_buffer, "buffered_cache", lambda config, reserve: "not a cache")
+    got = on.generate(PROMPTS[:2], GenConfig(max_new_tokens=4))
+    assert [g.ok for g in got] == [False, False] and "generation failed" in got[0].error
+    assert on.caps is caps and on.kv_buffers  # a failure is a failure, not a switch
 
 
 def test_a_failure_that_is_not_the_buffers_keeps_them_on(
     tiny_backend: HFBackend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     on = _like(tiny_backend, kv_buffers=True)
+    caps = on.caps
 
     def oom(*args: object, **kwargs: object) -> None:
         raise RuntimeError("out of memory")
@@ -123,7 +135,7 @@ def test_a_failure_that_is_not_the_buffers_keeps_them_on(
     monkeypatch.setattr(on.model, "forward", oom)
     got = on.generate(PROMPTS[:2], GenConfig(max_new_tokens=4))
     assert [g.ok for g in got] == [False, False] and "out of memory" in got[0].error
-    assert on.kv_buffers  # the stock cache failed the same way: the buffers were not the cause
+    assert on.kv_buffers and on.caps is caps
 
 
 def test_rows_continuing_a_prefix_are_capped_on_their_new_tokens(

@@ -126,37 +126,77 @@ def test_prefix_cache_size_is_validated(tiny_backend: HFBackend) -> None:
         _like(tiny_backend, -1)
 
 
-def test_a_model_that_cannot_take_an_assembled_cache_falls_back_to_plain_generation(
+def test_a_model_that_cannot_take_an_assembled_cache_generates_without_reuse_from_the_start(
     tiny_backend: HFBackend, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
+    from tlbench.backends import prefix_reuse
+
     plain = _like(tiny_backend, 0)
-    reuse = _like(tiny_backend, 64)
+    monkeypatch.setattr(prefix_reuse, "assemble", lambda parts, width, cache: "not a cache")
+    with caplog.at_level("WARNING"):
+        reuse = _like(tiny_backend, 64)  # the probe finds out, once
+    assert reuse.prefix is None and not reuse.caps.prefix_reuse and "prefix reuse turned off" in caplog.text
+    assert reuse.episode_wave is None
     cfg = GenConfig(max_new_tokens=8)
     first = reuse.generate([LONG * 2], cfg)[0]
     follow = [LONG * 2 + first.text + " more", LONG * 2 + "other"]
-    monkeypatch.setattr(reuse, "_assemble", lambda parts, width, reserve: "not a cache")
-    with caplog.at_level("WARNING"):
-        got = reuse.generate(follow, cfg)
-    assert reuse.prefix is None and "prefix reuse turned off" in caplog.text
+    got = reuse.generate(follow, cfg)
     assert [g.token_ids for g in got] == [g.token_ids for g in plain.generate(follow, cfg)]
     assert all(g.ok for g in got)
 
 
+def test_an_assembled_cache_that_breaks_after_the_probe_fails_those_rows_and_keeps_reuse_on(
+    tiny_backend: HFBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tlbench.backends import prefix_reuse
+
+    reuse = _like(tiny_backend, 64, batch_size=1)
+    store, caps = reuse.prefix, reuse.caps
+    cfg = GenConfig(max_new_tokens=8)
+    first = reuse.generate([LONG * 2], cfg)[0]
+    monkeypatch.setattr(prefix_reuse, "assemble", lambda parts, width, cache: "not a cache")
+    got = reuse.generate([LONG * 2 + first.text + " more", "json"], cfg)
+    assert [g.ok for g in got] == [False, True] and "generation failed" in got[0].error
+    assert reuse.prefix is store and reuse.caps is caps
+
+
 @pytest.mark.parametrize("loop", [True, False])
-def test_a_failure_while_storing_turns_reuse_off_and_keeps_the_results(
+def test_a_model_whose_rows_cannot_be_stored_generates_without_reuse_from_the_start(
     tiny_backend: HFBackend, monkeypatch: pytest.MonkeyPatch, loop: bool
 ) -> None:
-    reuse = _like(tiny_backend, 64)
-    reuse.drop_finished = loop  # the greedy loop stores rows as they finish; generate() stores at the end
+    from tlbench.backends import prefix_reuse
 
     def broken(*args: object) -> None:
         raise ValueError("layers keep different lengths (sliding-window attention)")
 
-    assert reuse.prefix is not None
-    monkeypatch.setattr(reuse.prefix, "put", broken)
-    monkeypatch.setattr(reuse, "_keep", broken)
+    monkeypatch.setattr(prefix_reuse, "row_kv", broken)
+    reuse = _like(tiny_backend, 64)
+    reuse.drop_finished = loop  # the greedy loop stores rows as they finish; generate() stores at the end
     got = reuse.generate([LONG, LONG + "x"], GenConfig(max_new_tokens=6))
     assert reuse.prefix is None and all(g.ok and g.token_ids for g in got)
+
+
+@pytest.mark.parametrize("loop", [True, False])
+def test_a_failure_while_storing_keeps_the_results_and_reuse_on(
+    tiny_backend: HFBackend, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, loop: bool
+) -> None:
+    reuse = _like(tiny_backend, 64)
+    plain = _like(tiny_backend, 0)
+    reuse.drop_finished = loop
+    store, caps = reuse.prefix, reuse.caps
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ValueError("no room")
+
+    assert store is not None
+    monkeypatch.setattr(store, "put", broken)
+    prompts = [LONG, LONG + "x"]
+    cfg = GenConfig(max_new_tokens=6)
+    with caplog.at_level("WARNING"):
+        got = reuse.generate(prompts, cfg)
+    assert all(g.ok and g.token_ids for g in got) and "not stored for prefix reuse" in caplog.text
+    assert [g.token_ids for g in got] == [g.token_ids for g in plain.generate(prompts, cfg)]
+    assert reuse.prefix is store and reuse.caps is caps and len(store) == 0
 
 
 def test_shared_prefixes_split_where_the_parts_save_more() -> None:
@@ -199,16 +239,36 @@ def test_rows_sharing_a_prefix_encode_it_once_and_match_generating_them_plainly(
 def test_a_model_whose_cache_cannot_be_read_skips_the_shared_pass(
     tiny_backend: HFBackend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from tlbench.backends import prefix_reuse
+
+    def broken(*args: object) -> None:
+        raise ValueError("the cache does not hold one position per token")
+
+    monkeypatch.setattr(prefix_reuse, "encode_prefix", broken)
     reuse = _like(tiny_backend, 64)
+    assert not reuse.share_prefixes and reuse.caps.prefix_reuse  # decided once, at construction
+    prompts = [LONG * 3 + q for q in ("Rome?", "Oslo?")]
+    got = reuse.generate(prompts, GenConfig(max_new_tokens=6))
+    assert all(g.ok for g in got) and reuse.prefix is not None and reuse.prefix.hits == 0
+
+
+def test_a_shared_pass_that_fails_after_the_probe_is_skipped_for_that_call(
+    tiny_backend: HFBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reuse = _like(tiny_backend, 64)
+    plain = _like(tiny_backend, 0)
+    caps = reuse.caps
 
     def broken(ids: list[int]) -> None:
         raise ValueError("the cache does not hold one position per token")
 
     monkeypatch.setattr(reuse, "_encode_into_store", broken)
     prompts = [LONG * 3 + q for q in ("Rome?", "Oslo?")]
-    got = reuse.generate(prompts, GenConfig(max_new_tokens=6))
-    assert all(g.ok for g in got) and reuse.prefix is not None and reuse.prefix.hits == 0
-    assert not reuse.share_prefixes  # said once, not retried at every call
+    cfg = GenConfig(max_new_tokens=6)
+    got = reuse.generate(prompts, cfg)
+    assert [g.token_ids for g in got] == [g.token_ids for g in plain.generate(prompts, cfg)]
+    assert reuse.prefix is not None and reuse.prefix.hits == 0
+    assert reuse.share_prefixes and reuse.caps is caps  # the next call tries again
 
 
 def test_an_entry_that_a_later_batch_continues_outlives_a_batch_that_used_part_of_it(

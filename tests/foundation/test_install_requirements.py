@@ -82,6 +82,10 @@ def _imports(path: Path, module: str) -> set[str]:
                 mod = node.module or ""
             found.add(mod)
             found.update(f"{mod}.{a.name}" for a in node.names)  # `from pkg import submodule`
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            target = re.fullmatch(r"([A-Za-z_][\w.]*):\w+", node.value)  # a lazy registry target
+            if target and target.group(1).split(".")[0] in FIRST_PARTY:
+                found.add(target.group(1))
     return found
 
 
@@ -130,7 +134,9 @@ def test_base_dependencies_cover_everything_score_with_the_default_model_imports
     project = _project()
     base = _closure(project["dependencies"])
     modules, third = _reachable(["tlbench.__main__", "tlbench.cli", "tlbench.cli.score", "tlbench.models"])
-    assert "tlbench.runner" in modules and "tlbench.backends.hf" in modules  # the walk follows lazy imports
+    assert (
+        "tlbench.runner" in modules and "tlbench.backends.hf" in modules
+    )  # the walk follows lazy imports and registry targets
     assert not any(m.startswith("training") for m in modules), "score must not need the train extra"
     for name in GGUF_REQUIRES:  # what transformers imports to read the default model's GGUF weights
         third.setdefault(name, set()).add("transformers (from_pretrained(gguf_file=...), tlbench/models.py)")

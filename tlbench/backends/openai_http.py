@@ -26,14 +26,17 @@ import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import requests
 
 from tlbench import jsonio
 from tlbench.backends.base import BackendInfo, GenConfig, Generation, Prompt, ToolList, truncate_at_stop
+from tlbench.backends.options import BackendOptions
+from tlbench.errors import UsageError
 
-__all__ = ["OpenAIBackend", "RETRY_STATUS", "TOOLS_400_HINT"]
+__all__ = ["OpenAIBackend", "RETRY_STATUS", "TOOLS_400_HINT", "create"]
 
 log = logging.getLogger(__name__)
 
@@ -317,4 +320,17 @@ def _to_generation(data: Mapping[str, Any], config: GenConfig) -> Generation:
         n_prompt_tokens=int(usage.get("prompt_tokens") or 0),
         n_new_tokens=int(usage.get("completion_tokens") or 0),
         finish_reason=reason,
+    )
+
+
+def create(model: str | Path, options: BackendOptions) -> OpenAIBackend:
+    """The registry's factory: ``model`` is the server-side model name; ``options.base_url`` is required."""
+    if not options.base_url:
+        raise UsageError("--backend openai needs --base-url (e.g. http://127.0.0.1:8000/v1)")
+    return OpenAIBackend(
+        options.base_url,
+        str(model),
+        api_key_env=options.api_key_env,
+        concurrency=options.concurrency,
+        timeout=options.timeout,
     )

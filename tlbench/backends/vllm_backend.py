@@ -42,12 +42,14 @@ import logging
 import time
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from tlbench.backends.base import BackendInfo, GenConfig, Generation, Prompt, ToolList, truncate_at_stop
+from tlbench.backends.options import BackendOptions
 from tlbench.errors import UsageError
 
-__all__ = ["VLLMEngineArgs", "VLLMBackend", "INSTALL_HINT", "vllm_version"]
+__all__ = ["VLLMEngineArgs", "VLLMBackend", "INSTALL_HINT", "create", "vllm_version"]
 
 log = logging.getLogger(__name__)
 
@@ -395,4 +397,20 @@ def _to_generation(res: Any, config: GenConfig, truncated: int = 0) -> Generatio
         n_new_tokens=len(comp.token_ids),
         finish_reason=reason,
         extra={"truncated_prompt_tokens": truncated} if truncated else {},
+    )
+
+
+def create(model: str | Path, options: BackendOptions) -> VLLMBackend:
+    """The registry's factory: ``model`` resolved by :func:`tlbench.models.resolve_model`; ``options.
+    engine_args`` that are :class:`VLLMEngineArgs` fields set them, the rest go to ``extra`` (and through
+    to ``vllm.LLM``); ``dtype="auto"`` (also as ``--engine-arg dtype=auto``) is resolved here."""
+    from tlbench.models import resolve_dtype, resolve_model
+
+    resolved = resolve_model(model, options.cache_dir)
+    fields = set(VLLMEngineArgs.__dataclass_fields__) - {"extra"}
+    args = dict(options.engine_args)
+    known = {k: args.pop(k) for k in list(args) if k in fields}
+    known["dtype"] = resolve_dtype(str(known.get("dtype", options.dtype)))
+    return VLLMBackend(
+        str(resolved.path), identity=resolved.identity, engine_args=VLLMEngineArgs(**known, extra=args)
     )

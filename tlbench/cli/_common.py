@@ -6,7 +6,21 @@ import argparse
 import os
 from pathlib import Path
 
-__all__ = ["add_data_dir", "resolve_data_dir"]
+__all__ = ["add_data_dir", "backend_choices", "parser_choices", "resolve_data_dir"]
+
+
+def backend_choices() -> tuple[str, ...]:
+    """What ``--backend`` accepts: ``auto`` and every registered backend name and alias."""
+    from tlbench.backends import BACKENDS
+
+    return ("auto", *BACKENDS.choices())
+
+
+def parser_choices() -> tuple[str, ...]:
+    """What an output ``--format`` option accepts: the registered parser names."""
+    from tlbench.parsers import PARSERS
+
+    return tuple(PARSERS.names())
 
 
 def add_data_dir(parser: argparse.ArgumentParser) -> None:

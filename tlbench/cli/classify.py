@@ -32,6 +32,8 @@ HELP = "Classify tool-call outputs (JSONL in, JSONL out) with the shared classif
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """``[FILE|-] [--out FILE] [--format FMT] [--wildcard TEXT]``."""
+    from tlbench.parsers import PARSERS
+
     parser.add_argument(
         "input", nargs="?", default="-", metavar="FILE", help="JSONL input file, or '-' for stdin (default)"
     )
@@ -42,7 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="react",
         metavar="FMT",
         help="output format for lines without a 'format' field "
-        "(react, json, python, qwen, llama3, glm, openai; default: react)",
+        f"({', '.join(PARSERS.names())}; default: react)",
     )
     parser.add_argument(
         "--wildcard",

@@ -1,6 +1,6 @@
 """Run a model through tools_env on tasks and record trajectories, or import existing data as trajectories.
 
-  tlbench collect --model M --tasks SOURCE --out FILE [--backend auto|transformers|vllm|openai|mock]
+  tlbench collect --model M --tasks SOURCE --out FILE [--backend auto|NAME]
                   [--base-url URL] [--prompt-format auto|NAME] [--limit N] [--seed S] [--batch-size N]
                   [--max-new-tokens N] [--temperature T] [--max-generations N] [--no-cache]
                   [--max-tools N] [--dump-tasks FILE] [--task-base-url URL --task-model NAME]
@@ -41,14 +41,14 @@ from pathlib import Path
 from typing import Any
 
 from tlbench import jsonio
-from tlbench.cli._common import add_data_dir, resolve_data_dir
+from tlbench.cli._common import add_data_dir, backend_choices, resolve_data_dir
 from tlbench.errors import EXIT_INCOMPLETE, UsageError
 
 HELP = "Run a model through tools_env on tasks (or import data) and record trajectories."
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options of the contract in the module docstring."""
+    """The options of the contract in the module docstring (backend names come from the registry)."""
     parser.add_argument(
         "--model", metavar="M", help="HF folder, .gguf, smollm2-135m, server model, or mock name"
     )
@@ -66,7 +66,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--backend",
         default="auto",
-        choices=("auto", "transformers", "hf", "vllm", "openai", "mock"),
+        choices=backend_choices(),
         help="auto: vllm if importable and a GPU is present, else transformers; mock: scripted teacher",
     )
     parser.add_argument("--base-url", default=None, help="OpenAI-compatible server URL (--backend openai)")

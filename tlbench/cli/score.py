@@ -1,8 +1,8 @@
 """Score saved predictions on a benchmark, or generate with a model and score it on many.
 
   tlbench score --predictions FILE --benchmark NAME [--mode upstream|fixed]
-                [--format react|json|python|qwen|llama3|glm|openai] [--json] [--out DIR] [--data-dir DIR]
-  tlbench score --model PATH|smollm2-135m [--backend auto|transformers|vllm|openai]
+                [--format NAME] [--json] [--out DIR] [--data-dir DIR]
+  tlbench score --model PATH|smollm2-135m [--backend auto|NAME]
                 [--prompt-format auto|NAME] [--benchmarks all|NAME,...] [--limit N] [--mode upstream|fixed]
                 [--out DIR] [--no-cache] [--batch-size N] [--max-batch-tokens N] [--prefix-cache-mb N]
                 [--max-new-tokens N] [--dtype auto|float32|bfloat16]
@@ -56,18 +56,16 @@ from pathlib import Path
 from typing import Any
 
 from tlbench import jsonio
-from tlbench.cli._common import add_data_dir, resolve_data_dir
+from tlbench.cli._common import add_data_dir, backend_choices, parser_choices, resolve_data_dir
 from tlbench.errors import EXIT_INCOMPLETE, UsageError
 
 HELP = (
     "Score saved predictions (JSONL) on a benchmark: TS/PI/CF, exec accuracy, DE/CE/VA, with bootstrap CIs."
 )
 
-_FORMATS = ("react", "json", "python", "qwen", "llama3", "glm", "openai")
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options of the contract in the module docstring."""
+    """The options of the contract in the module docstring (names offered come from the registries)."""
     parser.add_argument("--predictions", type=Path, metavar="FILE", help="JSONL predictions or transcripts")
     parser.add_argument("--benchmark", metavar="NAME", help="benchmark name, e.g. rotbench-first-clean")
     parser.add_argument(
@@ -79,7 +77,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--format",
         dest="fmt",
-        choices=_FORMATS,
+        choices=parser_choices(),
         default=None,
         help="output format of the predictions (default: the benchmark's own)",
     )
@@ -93,7 +91,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--backend",
         default="auto",
-        choices=("auto", "transformers", "hf", "vllm", "openai", "mock"),
+        choices=backend_choices(),
         help="auto: vllm if importable and a GPU is present, else transformers",
     )
     parser.add_argument(

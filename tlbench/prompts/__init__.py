@@ -1,19 +1,9 @@
 """Prompt formats of the TL-Training paper's Appendix B, each paired with its output parser.
 
-============================ ============ =====================================================
-format                       parser       family
-============================ ============ =====================================================
-``toolllama-react``          ``react``    ToolLLaMA-2 ReAct (RoTBench/ToolEyes layout)
-``toolllama-autogpt``        ``react``    ToolLLaMA-2 AutoGPT system prompt
-``nexusraven``               ``python``   NexusRaven-V2 python signatures + docstrings
-``glm4``                     ``glm``      ChatGLM-4 tools
-``qwen2-react``              ``react``    Qwen-2 ReAct prompting
-``llama31-json``             ``llama3``   LLaMA-3.1 JSON tool calling
-``qwen25``                   ``qwen``     Qwen-2.5 ``<tool_call>``
-``openai``                   ``openai``   OpenAI tools (chat messages + native ``tools=``)
-``tl-codellama``             ``python``   TL-CodeLLaMA-2 (the paper's own model)
-``chat-template``            (guessed)    the tokenizer's ``apply_chat_template(tools=...)``
-============================ ============ =====================================================
+Every format is in :data:`PROMPT_FORMATS` (``PROMPT_FORMATS.names()``; aliases accepted), each described by
+its module: the paired parser, the family, and what it needs (``native_tools``: the tools go beside the
+prompt; ``for_tokenizer``: rendering, call syntax and parser come from the model's tokenizer, as for
+``chat-template``).
 
 Entry points: :func:`render` (messages + tools -> prompt text, or chat messages for ``openai``; multi-turn
 history rendered per format and trimmed, oldest observations first, to a token budget),
@@ -29,12 +19,7 @@ from typing import Any
 
 from tlbench import jsonio
 from tlbench.prompts.base import TRIM_MARKER, Msg, PromptFormat, normalise_messages, trim_to_budget
-from tlbench.prompts.chat_template import (
-    CHAT_TEMPLATE,
-    render_with_tokenizer,
-    template_call,
-    template_parser,
-)
+from tlbench.prompts.chat_template import CHAT_TEMPLATE
 from tlbench.prompts.glm4 import GLM4
 from tlbench.prompts.llama31 import LLAMA31_JSON
 from tlbench.prompts.nexusraven import NEXUSRAVEN
@@ -61,7 +46,7 @@ __all__ = [
     "stop_for",
 ]
 
-#: Every prompt format by name (aliases in parentheses in the table above are accepted too).
+#: Every prompt format by name, with its aliases.
 PROMPT_FORMATS: Registry[PromptFormat] = Registry("prompt format")
 PROMPT_FORMATS.add("toolllama-react", TOOLLLAMA_REACT, "react", "toolllama")
 PROMPT_FORMATS.add("toolllama-autogpt", TOOLLLAMA_AUTOGPT, "autogpt")
@@ -107,19 +92,23 @@ def render(
     observations first until the prompt fits; tokens are counted with ``count_tokens``, else with
     ``tokenizer``, else estimated as characters / 3. ``chat-template`` needs ``tokenizer``.
     """
-    pf = get_format(fmt)
+    pf = _bound(fmt, tokenizer)
     docs = _as_docs(tools)
     msgs = normalise_messages(messages)
 
     def one(ms: Sequence[Msg]) -> str | list[dict[str, Any]]:
-        if pf.name == "chat-template":
-            return render_with_tokenizer(tokenizer, ms, docs, add_generation_prompt)
         return pf.render(ms, docs, add_generation_prompt)
 
     if budget is not None:
         count = count_tokens or _counter(tokenizer)
         msgs = trim_to_budget(msgs, lambda ms: _as_text(one(ms)), budget, count)
     return one(msgs)
+
+
+def _bound(fmt: str, tokenizer: Any) -> PromptFormat:
+    """The format for ``fmt``, specialised to ``tokenizer`` when it depends on one (and one is given)."""
+    pf = get_format(fmt)
+    return pf.for_tokenizer(tokenizer) if pf.for_tokenizer is not None and tokenizer is not None else pf
 
 
 def _as_text(rendered: str | list[dict[str, Any]]) -> str:
@@ -134,18 +123,12 @@ def _counter(tokenizer: Any) -> Callable[[str], int]:
 
 def format_call(fmt: str, call: ToolCall, thought: str = "", *, tokenizer: Any = None) -> str:
     """The text a model following ``fmt`` prints for ``call`` (what ``parser_for(fmt)`` reads back)."""
-    pf = get_format(fmt)
-    if pf.name == "chat-template" and tokenizer is not None:
-        return template_call(tokenizer, call, thought)
-    return pf.call(call, thought)
+    return _bound(fmt, tokenizer).call(call, thought)
 
 
 def parser_for(fmt: str, tokenizer: Any = None) -> str:
     """The :func:`tlbench.parsers.parse` format name paired with ``fmt``."""
-    pf = get_format(fmt)
-    if pf.name == "chat-template" and tokenizer is not None:
-        return template_parser(tokenizer)
-    return pf.parser
+    return _bound(fmt, tokenizer).parser
 
 
 def stop_for(fmt: str) -> tuple[str, ...]:
@@ -156,8 +139,9 @@ def stop_for(fmt: str) -> tuple[str, ...]:
 def native_tools(
     fmt: str, tools: Sequence[ToolDoc] | Sequence[Mapping[str, Any]] | None
 ) -> list[dict[str, Any]] | None:
-    """The ``tools=`` list to send alongside the prompt (``openai`` format only; others embed the tools)."""
-    return openai_tools(_as_docs(tools)) if get_format(fmt).name == "openai" and tools else None
+    """The ``tools=`` list to send alongside the prompt (formats with ``native_tools``, e.g. ``openai``;
+    the others embed the tools in the prompt)."""
+    return openai_tools(_as_docs(tools)) if get_format(fmt).native_tools and tools else None
 
 
 def _hints(source: Any) -> tuple[str, str]:

@@ -76,6 +76,11 @@ class PromptFormat:
     eos: tuple[str, ...] = ()
     chat: bool = False
     join_calls: str = "\n"
+    #: the tools go beside the prompt as a native ``tools=`` list (they are not embedded in the text)
+    native_tools: bool = False
+    #: this format specialised to a tokenizer (a format whose rendering, call syntax and parser come from
+    #: the tokenizer, e.g. its chat template); None: the format does not depend on one
+    for_tokenizer: Callable[[Any], PromptFormat] | None = None
 
 
 def to_tool_call(value: Any) -> ToolCall:

@@ -9,6 +9,8 @@ passed in the Hugging Face tool-use convention (assistant ``tool_calls`` with ``
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from tlbench import jsonio
@@ -114,13 +116,26 @@ def template_ignores_tools(tokenizer: Any) -> bool | None:
 
 
 def _no_tokenizer(msgs: Sequence[Msg], tools: Sequence[ToolDoc], add_generation_prompt: bool) -> str:
-    raise ValueError("prompt format 'chat-template' needs a tokenizer (render(..., tokenizer=tok))")
+    return render_with_tokenizer(None, msgs, tools, add_generation_prompt)  # raises: needs a tokenizer
+
+
+def _for_tokenizer(tokenizer: Any) -> PromptFormat:
+    """``chat-template`` bound to ``tokenizer``: its template renders, and its text picks the call syntax
+    and the parser (:func:`template_parser`)."""
+    return replace(
+        CHAT_TEMPLATE,
+        parser=template_parser(tokenizer),
+        render=partial(render_with_tokenizer, tokenizer),
+        call=partial(template_call, tokenizer),
+        for_tokenizer=None,
+    )
 
 
 CHAT_TEMPLATE = PromptFormat(
     name="chat-template",
-    parser="json",  # replaced per tokenizer by template_parser()
+    parser="json",  # replaced per tokenizer by template_parser() (see _for_tokenizer)
     family="the tokenizer's own chat template (apply_chat_template(tools=...))",
     render=_no_tokenizer,
     call=qwen_call,
+    for_tokenizer=_for_tokenizer,
 )

@@ -74,4 +74,5 @@ OPENAI_TOOLS = PromptFormat(
     render=_render,
     call=openai_call,
     chat=True,
+    native_tools=True,
 )
