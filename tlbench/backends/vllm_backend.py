@@ -37,17 +37,19 @@ interpreter hangs at exit joining them. Install, CPU (a third-party build of the
 from __future__ import annotations
 
 import gc
-import itertools
 import logging
 import time
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tlbench.backends.base import BackendInfo, GenConfig, Generation, Prompt, ToolList, truncate_at_stop
 from tlbench.backends.options import BackendOptions
 from tlbench.errors import UsageError
+
+if TYPE_CHECKING:
+    from tlbench.backends.vllm_stream import EngineStream
 
 __all__ = ["VLLMEngineArgs", "VLLMBackend", "INSTALL_HINT", "create", "vllm_version"]
 
@@ -263,7 +265,7 @@ class VLLMBackend:
             except Exception as exc:
                 out[i] = Generation.failed(f"prompt encoding failed: {type(exc).__name__}: {exc}")
                 continue
-            ids, cut[i] = _fit(ids, room)
+            ids, cut[i] = fit_prompt(ids, room)
             inputs.append({"prompt_token_ids": ids})
             todo.append(i)
         if todo:
@@ -282,7 +284,7 @@ class VLLMBackend:
                 if isinstance(res, BaseException):
                     out[i] = Generation.failed(f"vllm generate failed: {type(res).__name__}: {res}")
                 else:
-                    out[i] = _to_generation(res, config, cut[i])
+                    out[i] = to_generation(res, config, cut[i])
         return [g if g is not None else Generation.failed("not generated") for g in out]
 
     @staticmethod
@@ -292,91 +294,14 @@ class VLLMBackend:
         except Exception as exc:  # noqa: BLE001 - becomes this item's error record
             return exc
 
-    def open_stream(self, config: GenConfig, width: int) -> _EngineStream:
+    def open_stream(self, config: GenConfig, width: int) -> EngineStream:
         """Requests one at a time into the running engine (``width`` is left to vLLM's own scheduler)."""
-        return _EngineStream(self, config)
+        from tlbench.backends.vllm_stream import EngineStream
+
+        return EngineStream(self, config)
 
 
-class _EngineStream:
-    """A :class:`~tlbench.backends.stream.GenerationStream` over ``LLM.llm_engine``: ``submit`` adds a
-    request, ``collect`` runs engine steps until at least one request has finished.
-
-    Do not call :meth:`VLLMBackend.generate` while a stream has requests in flight: ``LLM.generate`` runs
-    the engine until *every* request is done and would collect the stream's requests as its own."""
-
-    def __init__(self, backend: VLLMBackend, config: GenConfig) -> None:
-        llm = backend.engine()
-        self.backend = backend
-        self.config = config
-        self._engine = llm.llm_engine
-        self._tok = backend.tokenizer
-        self._room = backend.room(config)
-        self._params = backend.sampling_params(config)
-        try:  # LLM.generate asks for the final output only; so do we (no per-token outputs to skip)
-            from vllm.sampling_params import RequestOutputKind
-
-            self._params.output_kind = RequestOutputKind.FINAL_ONLY
-        except ImportError:
-            pass
-        self._ids = itertools.count()
-        self._tags: dict[str, Hashable] = {}
-        self._cut: dict[str, int] = {}
-        self._ready: list[tuple[Hashable, Generation]] = []
-
-    def submit(self, tag: Hashable, prompt: Prompt, tools: ToolList = None) -> None:
-        """Tokenise (as :meth:`VLLMBackend.generate` does) and add the request to the engine."""
-        try:
-            ids, cut = _fit(self.backend._encode(self._tok, prompt, tools), self._room)
-        except Exception as exc:
-            self._ready.append(
-                (tag, Generation.failed(f"prompt encoding failed: {type(exc).__name__}: {exc}"))
-            )
-            return
-        rid = f"tlbench-{next(self._ids)}"
-        try:
-            self._engine.add_request(rid, {"prompt_token_ids": ids}, self._params)
-        except Exception as exc:
-            self._ready.append(
-                (tag, Generation.failed(f"vllm add_request failed: {type(exc).__name__}: {exc}"))
-            )
-            return
-        self._tags[rid] = tag
-        self._cut[rid] = cut
-
-    def collect(self) -> list[tuple[Hashable, Generation]]:
-        """Finished requests; engine steps run until there is at least one (or nothing is in flight)."""
-        out, self._ready = self._ready, []
-        while not out and self._tags:
-            try:
-                if not self._engine.has_unfinished_requests():
-                    raise RuntimeError("the engine has no unfinished request left")
-                steps = self._engine.step()
-            except Exception as exc:
-                err = f"vllm engine step failed: {type(exc).__name__}: {exc}"
-                out = [(tag, Generation.failed(err)) for tag in self._tags.values()]
-                self._abort()
-                break
-            for res in steps:
-                if getattr(res, "finished", True) and res.request_id in self._tags:
-                    rid = res.request_id
-                    out.append((self._tags.pop(rid), _to_generation(res, self.config, self._cut.pop(rid, 0))))
-        return out
-
-    def _abort(self) -> None:
-        ids, self._tags, self._cut = list(self._tags), {}, {}
-        if ids:
-            try:
-                self._engine.abort_request(ids)
-            except Exception:  # noqa: BLE001 - best effort: the engine may be gone already
-                pass
-
-    def close(self) -> None:
-        """Abort the requests still in the engine."""
-        self._ready.clear()
-        self._abort()
-
-
-def _fit(ids: list[int], room: int | None) -> tuple[list[int], int]:
+def fit_prompt(ids: list[int], room: int | None) -> tuple[list[int], int]:
     """``ids`` cut from the left to ``room`` tokens (the oldest go, as in the transformers backend), and how
     many were cut."""
     if room is None or len(ids) <= room:
@@ -384,7 +309,7 @@ def _fit(ids: list[int], room: int | None) -> tuple[list[int], int]:
     return ids[-room:], len(ids) - room
 
 
-def _to_generation(res: Any, config: GenConfig, truncated: int = 0) -> Generation:
+def to_generation(res: Any, config: GenConfig, truncated: int = 0) -> Generation:
     comp = res.outputs[0]
     text, hit = truncate_at_stop(str(comp.text), config.stop)
     reason = str(comp.finish_reason or "stop")
