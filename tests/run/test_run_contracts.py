@@ -11,7 +11,7 @@ from dataclasses import FrozenInstanceError
 from pathlib import Path
 
 import pytest
-from sm_runconfig import mock_run_config
+from runconfig import mock_run_config
 
 from benchmarks.predictions import score_predictions
 from tlbench import jsonio
