@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-HELPERS = Path(__file__).resolve().parents[1] / "tools_env_core"
+HELPERS = Path(__file__).resolve().parents[1] / "tools_env" / "sandbox"
 sys.path.insert(0, str(HELPERS))
 
 import bad_tools  # noqa: E402

@@ -34,14 +34,14 @@ from pathlib import Path
 from typing import Any
 
 TESTS = Path(__file__).resolve().parents[1]
-for sub in ("parsers", "classify", "tools_env_exec", "tools_env_core"):
+for sub in ("parsers", "classify", "tools_env/impls", "tools_env/sandbox"):
     sys.path.insert(0, str(TESTS / sub))
 
 import bad_tools  # noqa: E402
+from test_calculator import HUGE_EXPONENTS  # noqa: E402
 from test_classify_feedback import LONG_OBSERVATIONS  # noqa: E402
 from test_classify_fuzz import ADVERSARIAL_FEEDBACK  # noqa: E402
-from test_exec_calculator import HUGE_EXPONENTS  # noqa: E402
-from test_exec_local_tools import CATASTROPHIC_REGEX  # noqa: E402
+from test_local_tools import CATASTROPHIC_REGEX  # noqa: E402
 from test_parse_linear import GROWING, HOSTILE, MB, VALID_1MB  # noqa: E402
 
 from tlbench.classify import classify_feedback  # noqa: E402
@@ -113,7 +113,7 @@ def _tool_figures(repeat: int) -> dict[str, Any]:
 
 
 def _sandbox_figures(soak: int) -> dict[str, Any]:
-    here = str(TESTS / "tools_env_core")
+    here = str(TESTS / "tools_env" / "sandbox")
     with SandboxPool(2, sys_path=[here]) as pool:
         worst = 0.0
         for tool in ("hang", "spin"):

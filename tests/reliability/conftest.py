@@ -7,6 +7,6 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
-for p in (HERE, ROOT / "tests" / "tools_env_core"):
+for p in (HERE, ROOT / "tests" / "tools_env" / "sandbox"):
     if str(p) not in sys.path:
         sys.path.insert(0, str(p))

@@ -44,7 +44,7 @@ __all__ = [
 
 #: Rows of the breakdown table: key and label (sub-types, marked '- ', follow their parent). The keys are the
 #: ``ErrorKind`` values stored in ``items.jsonl`` (every kind but ``correct`` has a row), ``missing``, and
-#: ``<kind>:<sub-type>`` (``tests/report/test_rep_analysis.py`` holds the table to the taxonomy).
+#: ``<kind>:<sub-type>`` (``tests/report/test_analysis.py`` holds the table to the taxonomy).
 CATEGORY_ROWS: tuple[tuple[str, str], ...] = (
     ("missing", "no prediction (missing)"),
     ("unparsable", "format error (unparsable)"),

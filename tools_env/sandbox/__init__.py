@@ -16,7 +16,7 @@ The package, one program per module:
 * :mod:`~tools_env.sandbox.guards` - what the child installs on itself: audit hook, seccomp, network
   namespace, resource limits, bounded output.
 
-What is covered (each one is a test in ``tests/tools_env_core/test_sandbox_containment.py``):
+What is covered (each one is a test in ``tests/tools_env/sandbox/test_containment.py``):
 
 * **hangs / endless loops**: a wall-clock deadline per call, enforced by the parent (SIGKILL of the
   worker's process group); ``RLIMIT_CPU`` is re-armed before every call as a backstop;

@@ -1,6 +1,6 @@
 """The worker's guards: what stops a tool from escaping, hogging or flooding (run in the worker only).
 
-Covered here (the tests are in ``tests/tools_env_core/test_sandbox_containment.py``):
+Covered here (the tests are in ``tests/tools_env/sandbox/test_containment.py``):
 
 * :class:`AuditGuard`, an audit hook (PEP 578) that raises :class:`SandboxDenied` (a ``PermissionError``)
   for spawning (``os.fork``, ``subprocess``, ``os.system``, ``os.exec*``, ``os.posix_spawn``, ``pty``),

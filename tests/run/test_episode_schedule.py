@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sm_runconfig import mock_run_config
+from runconfig import mock_run_config
 
 from benchmarks import BENCHMARKS
 from tlbench.backends.base import Generation

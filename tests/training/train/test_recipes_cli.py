@@ -114,7 +114,7 @@ def test_cli_train_saves_a_loadable_model_with_card_and_resumes(tiny_model_dir, 
 def test_accelerate_configs_parse() -> None:
     import yaml
 
-    folder = Path(__file__).resolve().parents[2] / "training" / "accelerate"
+    folder = Path(__file__).resolve().parents[3] / "training" / "accelerate"
     kinds = {p.stem: yaml.safe_load(p.read_text())["distributed_type"] for p in folder.glob("*.yaml")}
     assert kinds == {
         "deepspeed_zero2": "DEEPSPEED",

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sm_runconfig import mock_run_config
+from runconfig import mock_run_config
 
 from tlbench.backends.base import GenConfig, Generation, Prompt, ToolList
 from tlbench.backends.cache import GenerationCache

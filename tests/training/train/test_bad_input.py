@@ -17,7 +17,7 @@ import pytest
 from tlbench.cli import main
 
 
-def _conftest():  # noqa: ANN202 - a module; by path: another tests/ folder has a `conftest` module too
+def _conftest():  # noqa: ANN202 - a module; by path: other tests/ folders have a `conftest` module too
     spec = importlib.util.spec_from_file_location(
         "tr_bad_input_conftest", Path(__file__).with_name("conftest.py")
     )

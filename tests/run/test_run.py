@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from sm_runconfig import mock_run_config as _cfg
+from runconfig import mock_run_config as _cfg
 
 from benchmarks import BENCHMARKS
 from benchmarks.predictions import score_predictions

@@ -18,7 +18,7 @@ from training.tasks import write_tasks
 from training.tasks.synthetic import generate_tasks, library_from_docs
 from training.trajectory import read_trajectories
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture()

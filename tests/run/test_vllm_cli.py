@@ -14,7 +14,7 @@ from tlbench.cli import main
 
 
 def _fake_vllm(log: dict[str, Any]) -> Any:
-    path = Path(__file__).resolve().parents[1] / "backends" / "test_be_vllm.py"
+    path = Path(__file__).resolve().parents[1] / "backends" / "test_vllm.py"
     spec = importlib.util.spec_from_file_location("sm_fake_vllm_src", path)
     assert spec and spec.loader
     mod = importlib.util.module_from_spec(spec)

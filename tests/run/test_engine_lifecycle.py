@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sm_runconfig import mock_run_config
+from runconfig import mock_run_config
 
 import tlbench.runner as runner
 from tlbench.backends.mock import MockBackend, SimulatedKill
@@ -118,7 +118,7 @@ def test_engine_start_is_timed_apart_from_the_first_benchmark(
 
 
 def _fake_vllm(log: dict[str, Any], **kw: Any) -> Any:
-    path = ROOT / "tests" / "backends" / "test_be_vllm.py"
+    path = ROOT / "tests" / "backends" / "test_vllm.py"
     spec = importlib.util.spec_from_file_location("sm_fake_vllm_src_lifecycle", path)
     assert spec and spec.loader
     mod = importlib.util.module_from_spec(spec)

@@ -21,7 +21,7 @@ from training.tasks.llm import llm_tasks
 from training.tasks.synthetic import generate_tasks, library_from_docs
 from training.trajectory import read_trajectories
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "reliability"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "reliability"))
 from flaky_server import FlakyServer  # noqa: E402  (a server on 127.0.0.1, shared with tests/reliability)
 
 

@@ -2,7 +2,7 @@
 
 Usage::
 
-    python tests/data/make_manifest.py [--data-dir DIR] [--mirrors DIR] [--check]
+    python tests/benchmarks/data/make_manifest.py [--data-dir DIR] [--mirrors DIR] [--check]
 
 Provenance (repository, pinned commit, upstream path) comes from the rules below, which transcribe the
 research notes (``shared/research/rotbench_tooleyes.md`` and ``bfcl_toolalpaca.md``, section 0); sizes and
@@ -123,7 +123,7 @@ def build(data_dir: Path) -> dict[str, object]:
     files = sorted((_entry(data_dir, r) for r in rels), key=lambda e: (order[str(e["benchmark"])], e["path"]))
     return {
         "schema_version": 1,
-        "comment": "Pinned benchmark files. Regenerate with: python tests/data/make_manifest.py --data-dir DIR",
+        "comment": "Pinned benchmark files. Regenerate with: python tests/benchmarks/data/make_manifest.py --data-dir DIR",
         "url_template": "https://raw.githubusercontent.com/{repo}/{commit}/{upstream_path}",
         "benchmarks": BENCHMARKS,
         "files": files,

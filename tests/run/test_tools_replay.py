@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from sm_runconfig import mock_run_config
+from runconfig import mock_run_config
 
 from benchmarks import BENCHMARKS
 from tlbench.backends.mock import MockBackend

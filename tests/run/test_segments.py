@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 import pytest
-from sm_runconfig import mock_run_config
+from runconfig import mock_run_config
 
 import tlbench.runner as runner
 from tlbench.backends.mock import MockBackend, SimulatedKill

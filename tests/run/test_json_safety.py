@@ -12,7 +12,7 @@ import math
 from pathlib import Path
 
 import pytest
-from sm_runconfig import mock_run_config
+from runconfig import mock_run_config
 
 from tlbench import jsonio
 from tlbench.backends.mock import MockBackend
