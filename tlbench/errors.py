@@ -5,8 +5,7 @@
     TlbenchError            base class: anything tlbench raises deliberately
     ├── UsageError          the user asked for something impossible (bad option, unknown name): exit 2
     ├── DataError           a data file is missing, corrupt or malformed (carries file:line when known)
-    ├── InfraError          a server or backend failed before the command could do its work: exit 3
-    └── NotImplementedYet   a subcommand or feature that a later milestone fills in
+    └── InfraError          a server or backend failed before the command could do its work: exit 3
 
     Terminated              (a KeyboardInterrupt) the process got SIGTERM
 
@@ -23,7 +22,6 @@ __all__ = [
     "UsageError",
     "DataError",
     "InfraError",
-    "NotImplementedYet",
     "Terminated",
     "EXIT_USAGE",
     "EXIT_INCOMPLETE",
@@ -59,10 +57,6 @@ class InfraError(TlbenchError):
     """An infrastructure failure (server error, lost connection, backend crash) that leaves nothing to do:
     not the user's mistake and not the model's, so the CLI exits :data:`EXIT_INCOMPLETE` (running the same
     command again, once the server answers, retries)."""
-
-
-class NotImplementedYet(TlbenchError):
-    """A feature that a later milestone implements."""
 
 
 class Terminated(KeyboardInterrupt):

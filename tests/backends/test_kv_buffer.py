@@ -10,7 +10,8 @@ from tlbench.backends.base import GenConfig
 from tlbench.backends.hf import HFBackend
 
 torch = pytest.importorskip("torch")
-kv_buffer = pytest.importorskip("tlbench.backends.kv_buffer")
+
+from tlbench.backends import kv_buffer  # noqa: E402 - needs torch
 
 LONG = (
     "You can call tools. Thought: decide what to do next. Action: get_weather "

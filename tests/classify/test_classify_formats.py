@@ -163,10 +163,7 @@ CASES: list[tuple[str, ToolCall, ErrorKind, float, dict[str, Any]]] = [
 
 
 def _classify(text: str, fmt: str, gold: Any = GOLD):
-    try:
-        return classify_output(text, fmt, DOCS, gold)
-    except NotImplementedError:
-        pytest.skip("tlbench.parsers is not implemented yet")
+    return classify_output(text, fmt, DOCS, gold)
 
 
 @pytest.mark.parametrize("fmt", FORMATS)

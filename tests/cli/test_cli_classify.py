@@ -121,12 +121,6 @@ def test_missing_input_file_is_a_usage_error(tmp_path: Path, capsys) -> None:
 
 
 def test_real_parser_end_to_end(tmp_path: Path) -> None:
-    from tlbench.parsers import parse
-
-    try:
-        parse("x", "react")
-    except NotImplementedError:
-        pytest.skip("tlbench.parsers is not implemented yet")
     src = tmp_path / "in.jsonl"
     text = 'Thought: go\nAction: get_weather\nAction Input: {"city": "Paris"}'
     src.write_text(

@@ -263,6 +263,28 @@ def test_d(): ...
     assert _timing_assertions(ast.parse(clean)) == []
 
 
+def test_the_default_suite_never_skips_for_missing_tlbench_code() -> None:
+    """A test of a feature that exists runs or fails: no ``importorskip`` of, and no skip on
+    ``NotImplementedError`` from, tlbench's own packages (those were placeholders of later milestones)."""
+    problems = []
+    for path in _default_suite_files():
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "importorskip"
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+                and str(node.args[0].value).split(".")[0] in PACKAGES
+            ):
+                problems.append(f"{path.relative_to(ROOT)}:{node.lineno}: {ast.unparse(node)}")
+            if isinstance(node, ast.ExceptHandler) and node.type is not None:
+                if "NotImplementedError" in ast.unparse(node.type) and "skip" in ast.unparse(node):
+                    problems.append(f"{path.relative_to(ROOT)}:{node.lineno}: skip on NotImplementedError")
+    assert not problems, "\n".join(problems)
+
+
 def test_hypothesis_examples_have_no_deadline() -> None:
     hypothesis = pytest.importorskip("hypothesis")
     assert hypothesis.settings.default.deadline is None  # tests/conftest.py's profile

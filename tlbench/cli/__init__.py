@@ -1,8 +1,7 @@
 """The ``tlbench`` command line: one module per subcommand, each with ``add_arguments`` and ``run``.
 
 Every deliberate error (``TlbenchError``) and every argparse error becomes one line on stderr and exit
-code 2; a subcommand that is not implemented yet says so and exits 2 as well, never 0. An infrastructure
-failure that stopped a command (``InfraError``) is one line and exit code 3, the code of a run that ended
+code 2. An infrastructure failure that stopped a command (``InfraError``) is one line and exit code 3, the code of a run that ended
 incomplete. Output cut short by its reader (``tlbench ... | head``) ends the command quietly with exit
 code 141 (128 + SIGPIPE, as for other Unix tools), never a ``BrokenPipeError`` traceback. SIGTERM is
 handled like Ctrl-C (state saved, one line, exit 143 instead of 130).

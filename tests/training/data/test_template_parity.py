@@ -22,6 +22,8 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
+from training import sequences  # noqa: E402 - needs torch
+
 SPECIALS = ["<|pad|>", "<|bos|>", "<|end|>", "<|unk|>", "<|system|>", "<|user|>", "<|assistant|>", "<|tool|>"]
 TEMPLATE = (
     "{{ bos_token }}{%- if tools %}<|system|>Tools: {{ tools | tojson }}<|end|>\n{% endif %}"
@@ -137,7 +139,6 @@ def test_training_ids_match_what_the_backend_generated(tiny_dir: Path, tmp_path:
                 == fed[prompt]
             )
     assert checked >= 2
-    sequences = pytest.importorskip("training.sequences")
     examples, bstats = sequences.build_examples(records, tok, fmt, mae=False, pkt=False)
     assert bstats.used_token_ids >= 2 and examples
     first = records[0]
