@@ -83,7 +83,7 @@ UNDECIDED_KEY = Builtin("<undecided>")
 
 @dataclass(frozen=True, slots=True)
 class PyEval:
-    """The outcome of ``eval(text)``: a ``value``, an ``error`` (with its Python exception name), or
+    """The outcome of Python's ``eval`` on a text: a ``value``, an ``error`` (with its Python exception name), or
     ``undecided``. For an undecided text whose top level is a dict display, ``keys`` lists its keys
     (:data:`UNDECIDED_KEY` for a key that is itself undecided); ``None`` otherwise."""
 
@@ -325,12 +325,12 @@ def _display_keys(node: ast.AST) -> tuple[Any, ...] | None:
 
 
 def python_eval(text: str) -> PyEval:
-    """What ``eval(text)`` would give (see the module docstring); never runs the text."""
+    """What Python's ``eval`` would give for ``text`` (see the module docstring); never runs the text."""
     if not isinstance(text, str):
         return PyEval("error", reason="TypeError")
     if len(text) > MAX_SOURCE:
         return PyEval("undecided", reason="text too long")
-    source = text.lstrip(" \t")  # eval() of a string drops leading spaces and tabs
+    source = text.lstrip(" \t")  # Python's eval drops a string's leading spaces and tabs
     try:
         tree = ast.parse(source, mode="eval")
     except (SyntaxError, ValueError):  # ValueError: NUL bytes
