@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
+from tlbench import jsonio
 from tlbench.errors import DataError, UsageError
 from tlbench.types import ErrorKind, ToolCall, ToolDoc
 
@@ -336,3 +337,22 @@ def load_complete(bench: Benchmark, data_dir: Path) -> list[Item]:
 def item_ids(items: Sequence[Item]) -> list[str]:
     """Ids in order (helper for prediction matching)."""
     return [it.id for it in items]
+
+
+def read_json_list(path: Path, family: str, what: str = "items") -> list[Any]:
+    """The JSON list a benchmark data file holds. A missing file says how to get it (``tlbench data pull
+    FAMILY``); an unreadable one, invalid JSON (with its line) or another top-level value is a
+    :class:`~tlbench.errors.DataError` naming the file."""
+    try:
+        raw = jsonio.parse(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DataError(
+            f"benchmark file not found (run 'tlbench data pull {family}' or pass --data-dir)", path=str(path)
+        ) from None
+    except OSError as exc:
+        raise DataError(f"cannot read: {exc.strerror or exc}", path=str(path)) from None
+    except ValueError as exc:  # invalid JSON, too deep, or not UTF-8
+        raise DataError(f"not valid JSON: {exc}", path=str(path), line=getattr(exc, "lineno", None)) from None
+    if not isinstance(raw, list):
+        raise DataError(f"expected a JSON list of {what}", path=str(path))
+    return raw

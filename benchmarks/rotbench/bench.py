@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from benchmarks.base import SINGLE_TURN, Benchmark, Item, ItemScore, LoadReport
+from benchmarks.base import SINGLE_TURN, Benchmark, Item, ItemScore, LoadReport, read_json_list
 from benchmarks.registry import register
 from benchmarks.rotbench.scoring import (
     NONE_VALUE,
@@ -109,20 +109,7 @@ class RoTBench(Benchmark):
     def load(self, data_dir: Path, report: LoadReport | None = None) -> list[Item]:
         """Items in file order; a malformed entry is reported (``file:item N``) and skipped."""
         path = Path(data_dir) / self.relpath
-        try:
-            raw = jsonio.parse(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise DataError(
-                "benchmark file not found (run 'tlbench data pull rotbench' or pass --data-dir)",
-                path=str(path),
-            ) from None
-        except OSError as exc:
-            raise DataError(f"cannot read: {exc.strerror or exc}", path=str(path)) from None
-        except ValueError as exc:
-            line = getattr(exc, "lineno", None)
-            raise DataError(f"not valid JSON: {exc}", path=str(path), line=line) from None
-        if not isinstance(raw, list):
-            raise DataError("expected a JSON list of items", path=str(path))
+        raw = read_json_list(path, "rotbench")
         report = report if report is not None else LoadReport()
         items = []
         for index, entry in enumerate(raw):

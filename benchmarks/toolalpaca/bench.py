@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from benchmarks.base import SINGLE_TURN, Benchmark, Item, ItemScore, LoadReport
+from benchmarks.base import SINGLE_TURN, Benchmark, Item, ItemScore, LoadReport, read_json_list
 from benchmarks.registry import register
 from benchmarks.toolalpaca.scoring import Context, Repairs, score_all, score_first
 from tlbench import jsonio
-from tlbench.errors import DataError, UsageError
+from tlbench.errors import UsageError
 from tlbench.types import ErrorKind, ParseFailure, ParseResult, ToolCall, ToolDoc
 
 RELPATH = "toolalpaca/eval_real.json"
@@ -140,21 +140,7 @@ class ToolAlpaca(Benchmark):
     def load(self, data_dir: Path, report: LoadReport | None = None) -> list[Item]:
         """114 items in file order; a malformed API entry or gold call is reported and skipped."""
         path = Path(data_dir) / RELPATH
-        try:
-            raw = jsonio.parse(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise DataError(
-                "benchmark file not found (run 'tlbench data pull toolalpaca' or pass --data-dir)",
-                path=str(path),
-            ) from None
-        except OSError as exc:
-            raise DataError(f"cannot read: {exc.strerror or exc}", path=str(path)) from None
-        except ValueError as exc:
-            raise DataError(
-                f"not valid JSON: {exc}", path=str(path), line=getattr(exc, "lineno", None)
-            ) from None
-        if not isinstance(raw, list):
-            raise DataError("expected a JSON list of APIs", path=str(path))
+        raw = read_json_list(path, "toolalpaca", "APIs")
         report = report if report is not None else LoadReport()
         items: list[Item] = []
         for a, api in enumerate(raw):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks.base import EPISODE, Benchmark, Item, ItemScore, LoadReport
+from benchmarks.base import EPISODE, Benchmark, Item, ItemScore, LoadReport, read_json_list
 from benchmarks.metrics import Aggregate, bootstrap_ci, bootstrap_indices, pct, ratio_ci
 from benchmarks.registry import register
 from benchmarks.tooleyes.episode import EpisodeStats, episode_stats, messages_of
@@ -59,18 +59,7 @@ class ToolEyes(Benchmark):
     def load(self, data_dir: Path, report: LoadReport | None = None) -> list[Item]:
         """Items in file order with the docs of their tool folder; bad entries are reported and skipped."""
         path = Path(data_dir) / DATA_FILE
-        try:
-            raw = jsonio.parse(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise DataError(
-                "benchmark file not found (run 'tlbench data pull tooleyes')", path=str(path)
-            ) from None
-        except (OSError, ValueError) as exc:
-            raise DataError(
-                f"cannot read: {exc}", path=str(path), line=getattr(exc, "lineno", None)
-            ) from None
-        if not isinstance(raw, list):
-            raise DataError("expected a JSON list of items", path=str(path))
+        raw = read_json_list(path, "tooleyes")
         report = report if report is not None else LoadReport()
         docs_cache: dict[str, tuple[ToolDoc, ...]] = {}
         items = []
